@@ -1,0 +1,1 @@
+"""estore: marketing analytics for e-commerce event data."""

@@ -1,0 +1,60 @@
+"""The DuckDB warehouse file: connecting to it and the raw tables the loader owns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+RAW_DDL = """
+create schema if not exists raw;
+create sequence if not exists raw.load_id_seq start 1;
+create table if not exists raw.load_ledger (
+    load_id          bigint primary key,
+    path             varchar not null,
+    file_name        varchar not null,
+    size_bytes       bigint not null,
+    content_hash     varchar not null,
+    rows_loaded      bigint not null,
+    rows_quarantined bigint not null,
+    loaded_at        timestamp not null,
+    seconds          double not null,
+    status           varchar not null
+);
+create table if not exists raw.events (
+    event_time    timestamp not null,
+    event_type    varchar not null,
+    product_id    bigint not null,
+    category_id   bigint not null,
+    category_code varchar,
+    brand         varchar,
+    price         decimal(12, 2) not null,
+    user_id       bigint not null,
+    user_session  varchar,
+    load_id       bigint not null
+);
+create table if not exists raw.quarantine (
+    load_id     bigint not null,
+    path        varchar not null,
+    line_number bigint,
+    raw_line    varchar,
+    reason      varchar not null
+);
+"""
+
+
+def connect(
+    path: Path, *, read_only: bool = False, memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file (creating its folder and the raw tables when writable)."""
+    config: dict[str, str | int] = {}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    if not read_only:
+        con.execute(RAW_DDL)
+    return con
