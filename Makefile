@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is optional.
+PYTHON    ?= python3
+WORKSPACE ?= estore-data
+EVENTS    ?= 3000000
+MONTHS    ?= 2
+UV        := .tools/bin/uv
+VENV      := .venv
+ESTORE    := $(VENV)/bin/estore --workspace $(WORKSPACE)
+
+.PHONY: run test setup bench lint clean
+
+run: setup $(WORKSPACE)/landing/generation.json  ## generate a sample, load it, build every model, print the summary
+	$(ESTORE) run $(WORKSPACE)/landing
+
+test: setup  ## run the whole test suite
+	$(VENV)/bin/pytest
+
+setup: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	touch $@
+
+$(WORKSPACE)/landing/generation.json: | setup
+	$(ESTORE) generate --out $(WORKSPACE)/landing --events $(EVENTS) --months $(MONTHS) --seed 42
+
+bench: setup  ## time every stage (see benchmarks/README.md)
+	$(VENV)/bin/python benchmarks/run_all.py
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+clean:  ## remove the sample workspace (not the environment)
+	rm -rf $(WORKSPACE)
