@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,9 @@ def load_settings(workspace: Path | str | None = None, cli_vars: dict[str, Any] 
     threads = os.environ.get("ESTORE_THREADS") or duck.get("threads")
     return Settings(
         workspace=ws,
-        dbt_vars={**config.get("dbt", {}).get("vars", {}), **(cli_vars or {})},
+        dbt_vars={
+            k: _jsonable(v) for k, v in {**config.get("dbt", {}).get("vars", {}), **(cli_vars or {})}.items()
+        },
         memory_limit=os.environ.get("ESTORE_MEMORY_LIMIT") or duck.get("memory_limit"),
         threads=int(threads) if threads else None,
         clv_horizon_months=int(clv.get("horizon_months", 12)),
@@ -70,8 +73,13 @@ def parse_var(text: str) -> tuple[str, Any]:
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw  # a bare word such as a date is taken as a string
-    return key.strip(), value
+        value = raw  # a bare word is taken as a string
+    return key.strip(), _jsonable(value)
+
+
+def _jsonable(value: Any) -> Any:
+    """dbt vars travel as JSON: TOML dates become ISO strings."""
+    return value.isoformat() if isinstance(value, date | datetime) else value
 
 
 def _read_config(path: Path) -> dict[str, Any]:
