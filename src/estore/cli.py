@@ -99,7 +99,7 @@ def generate(
     }
     config = GenerationConfig(events=events, start=start, months=months, seed=seed, gzip=gzip, **overrides)
     with _progress() as bar:
-        task = bar.add_task("generating events", total=events)
+        task = bar.add_task("generating events", total=events, detail="")
         manifest = run_generate(out, config, progress=lambda done, total: bar.update(task, completed=done))
     table = Table("file", "rows", "MB", title=f"Generated in {out}")
     for f in manifest["files"]:
