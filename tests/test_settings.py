@@ -17,7 +17,8 @@ def test_workspace_precedence(tmp_path, monkeypatch):
 
 def test_config_file_vars_then_cli_vars(tmp_path):
     (tmp_path / "estore.toml").write_text(
-        '[dbt.vars]\nchurn_days = 120\nsession_timeout_minutes = 30\nas_of_date = 2019-11-30\n[duckdb]\nmemory_limit = "3GB"\n'
+        "[dbt.vars]\nchurn_days = 120\nsession_timeout_minutes = 30\nas_of_date = 2019-11-30\n"
+        '[duckdb]\nmemory_limit = "3GB"\n'
     )
     settings = load_settings(tmp_path, {"churn_days": 45})
     assert settings.dbt_vars == {"churn_days": 45, "session_timeout_minutes": 30, "as_of_date": "2019-11-30"}

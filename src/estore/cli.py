@@ -38,8 +38,7 @@ def main_options(
             "--workspace",
             "-w",
             envvar="ESTORE_WORKSPACE",
-            help="Folder for everything a run produces (warehouse.duckdb, logs, dbt target). "
-            "Default ./estore-data.",
+            help="Folder for everything a run produces (warehouse.duckdb, logs, dbt target). Default ./estore-data.",
         ),
     ] = None,
 ) -> None:
@@ -120,7 +119,6 @@ def load(
 
     Example: estore load data/2019-Oct.csv.gz 'data/2019-*.csv'
     """
-    from estore import pipeline
 
     settings = _settings(ctx)
     results = _load(settings, paths, replace)
@@ -244,15 +242,11 @@ def _build(settings: Settings, **kwargs) -> None:
     from estore import pipeline
 
     with console.status("building models") as status:
-        outcome = pipeline.build(
-            settings, progress=lambda node: status.update(f"building models · {node}"), **kwargs
-        )
+        outcome = pipeline.build(settings, progress=lambda node: status.update(f"building models · {node}"), **kwargs)
     console.print(f"dbt build: {len(outcome.dbt.nodes)} nodes in {outcome.dbt.seconds:.1f} s")
     if outcome.clv is not None:
         fit = outcome.clv
-        console.print(
-            f"customer value: BG/NBD + Gamma-Gamma on {fit.customers:,} customers in {fit.fit_seconds:.1f} s"
-        )
+        console.print(f"customer value: BG/NBD + Gamma-Gamma on {fit.customers:,} customers in {fit.fit_seconds:.1f} s")
     if outcome.clv_message:
         err.print(f"[yellow]{outcome.clv_message}[/yellow]")
 

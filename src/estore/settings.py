@@ -55,9 +55,7 @@ def load_settings(workspace: Path | str | None = None, cli_vars: dict[str, Any] 
     threads = os.environ.get("ESTORE_THREADS") or duck.get("threads")
     return Settings(
         workspace=ws,
-        dbt_vars={
-            k: _jsonable(v) for k, v in {**config.get("dbt", {}).get("vars", {}), **(cli_vars or {})}.items()
-        },
+        dbt_vars={k: _jsonable(v) for k, v in {**config.get("dbt", {}).get("vars", {}), **(cli_vars or {})}.items()},
         memory_limit=os.environ.get("ESTORE_MEMORY_LIMIT") or duck.get("memory_limit"),
         threads=int(threads) if threads else None,
         clv_horizon_months=int(clv.get("horizon_months", 12)),

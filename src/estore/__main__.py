@@ -1,0 +1,3 @@
+from estore.cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""Holdout validation of the customer-value model: fit up to a date, compare with what followed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from estore.errors import EstoreError
+from estore.settings import Settings
+from estore.warehouse import connect
+
+CALIBRATION_SUMMARY = "marts.clv_calibration_summary"
+
+
+def validate_clv(settings: Settings, calibration_end: str):
+    """Rebuild the CLV summary with a calibration end date, fit on it and score the holdout.
+
+    The summary model writes to `marts.clv_calibration_summary` when the var
+    `clv_calibration_end` is set, so the production `clv_customer_summary` is left alone.
+    Returns an `estore.clv.HoldoutReport`; its tables land in `marts.clv_holdout_*`.
+    """
+    from estore.clv import validate_holdout
+    from estore.transform import build
+
+    try:
+        end = date.fromisoformat(calibration_end)
+    except ValueError as exc:
+        raise EstoreError(f"--calibration-end {calibration_end!r}: expected a date as YYYY-MM-DD") from exc
+    if not settings.warehouse.exists():
+        raise EstoreError(f"no warehouse at {settings.warehouse}; run `estore run FILES...` first")
+    build(
+        settings.warehouse,
+        settings.workspace,
+        vars={**settings.dbt_vars, "clv_calibration_end": end.isoformat()},
+        select="clv_customer_summary",
+        threads=settings.threads,
+        memory_limit=settings.memory_limit,
+    )
+    with connect(settings.warehouse, memory_limit=settings.memory_limit, threads=settings.threads) as con:
+        holdout_days = con.execute(f"select max(holdout_days) from {CALIBRATION_SUMMARY}").fetchone()[0]
+        if not holdout_days or holdout_days <= 0:
+            raise EstoreError(
+                f"--calibration-end {end}: no data after this date to validate against; "
+                "pick a date before the last event"
+            )
+        return validate_holdout(con, summary_table=CALIBRATION_SUMMARY)

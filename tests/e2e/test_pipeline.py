@@ -1,0 +1,197 @@
+"""The whole pipeline through the real CLI: generate, run (load + build), then every headline
+number recomputed independently from the raw files with pandas and compared with the marts."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+COLUMNS = [
+    "event_time", "event_type", "product_id", "category_id", "category_code",
+    "brand", "price", "user_id", "user_session",
+]  # fmt: skip
+ESTORE = [sys.executable, "-m", "estore"]
+SEGMENT_RULES = [  # the documented defaults, in order: (name, r range, fm range)
+    ("Champions", (4, 5), (4, 5)),
+    ("Loyal Customers", (3, 5), (3, 5)),
+    ("Potential Loyalists", (4, 5), (2, 3)),
+    ("Recent Customers", (5, 5), (1, 2)),
+    ("Promising", (4, 4), (1, 2)),
+    ("Needs Attention", (3, 3), (2, 3)),
+    ("About To Sleep", (3, 3), (1, 2)),
+    ("At Risk", (1, 2), (3, 5)),
+    ("Lost", (1, 2), (1, 3)),
+]
+
+
+def estore(workspace: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [*ESTORE, "--workspace", str(workspace), *args], capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("e2e")
+    landing, workspace = root / "landing", root / "ws"
+    gen = estore(workspace, "generate", "--out", str(landing), "--events", "150000", "--seed", "11", "--gzip")
+    assert gen.returncode == 0, gen.stderr
+    first = estore(workspace, "run", str(landing))
+    assert first.returncode == 0, first.stdout + first.stderr
+    return {"landing": landing, "workspace": workspace, "first": first}
+
+
+def read_files(landing: Path) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Valid rows of every file (strings, duplicates kept) and the data-line count per file."""
+    frames, lines_per_file = [], {}
+    for path in sorted(landing.glob("*.csv.gz")):
+        text = gzip.decompress(path.read_bytes()).decode()
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows[0] == COLUMNS
+        lines_per_file[path.name] = len(rows) - 1
+        frames.append(pd.DataFrame([r for r in rows[1:] if len(r) == len(COLUMNS)], columns=COLUMNS))
+    df = pd.concat(frames, ignore_index=True)
+    ts = pd.to_datetime(df.event_time, format="%Y-%m-%d %H:%M:%S UTC", errors="coerce")
+    price = pd.to_numeric(df.price, errors="coerce")
+    ok = ts.notna() & df.event_type.isin(["view", "cart", "purchase"]) & price.notna() & (price >= 0)
+    for col in ("product_id", "category_id", "user_id"):
+        ok &= df[col].str.fullmatch(r"\d+")
+    return df[ok].copy(), lines_per_file
+
+
+@pytest.fixture(scope="module")
+def expected(pipeline) -> pd.DataFrame:
+    """Clean events the way the docs say the pipeline treats them: exact duplicates once,
+    rows without a session dropped, sessions split after 60 minutes of inactivity."""
+    valid, _ = read_files(pipeline["landing"])
+    ev = valid.drop_duplicates(subset=COLUMNS)
+    ev = ev[ev.user_session != ""].copy()
+    ev["ts"] = pd.to_datetime(ev.event_time, format="%Y-%m-%d %H:%M:%S UTC")
+    ev["price"] = ev.price.astype(float)
+    ev["user_id"] = ev.user_id.astype("int64")
+    ev = ev.sort_values(["user_session", "user_id", "ts"])
+    gap = ev.groupby(["user_session", "user_id"]).ts.diff()
+    ev["session_no"] = (gap > pd.Timedelta(minutes=60)).groupby([ev.user_session, ev.user_id]).cumsum()
+    return ev
+
+
+def marts(pipeline, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(pipeline["workspace"] / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def test_every_data_line_is_loaded_or_quarantined(pipeline):
+    _, lines = read_files(pipeline["landing"])
+    ledger = marts(pipeline, "select file_name, rows_loaded, rows_quarantined from raw.load_ledger")
+    got = {r.file_name: r.rows_loaded + r.rows_quarantined for r in ledger.itertuples()}
+    assert got == lines
+    manifest = json.loads((pipeline["landing"] / "generation.json").read_text())
+    malformed = sum(manifest["dirt"]["malformed_lines"].values())
+    assert ledger.rows_quarantined.sum() == malformed
+
+
+def test_events_users_buyers_revenue(pipeline, expected):
+    ev = expected
+    purchases = ev[ev.event_type == "purchase"]
+    got = marts(
+        pipeline,
+        """select (select count(*) from marts.fct_events) as events,
+                  (select count(*) from marts.dim_users) as users,
+                  (select count(*) from marts.dim_users where orders > 0) as buyers,
+                  (select sum(revenue) from marts.dim_users) as revenue""",
+    ).iloc[0]
+    assert got.events == len(ev)
+    assert got.users == ev.user_id.nunique()
+    assert got.buyers == purchases.user_id.nunique()
+    assert float(got.revenue) == pytest.approx(purchases.price.sum(), abs=0.005)
+
+
+def test_session_conversion_rate(pipeline, expected):
+    sessions = expected.groupby(["user_session", "user_id", "session_no"]).event_type.agg(
+        lambda s: (s == "purchase").any()
+    )
+    got = marts(
+        pipeline,
+        "select count(*) as n, count(*) filter (where is_purchase_session) as buying from marts.fct_sessions",
+    ).iloc[0]
+    assert got.n == len(sessions)
+    assert got.buying == sessions.sum()
+    assert got.buying / got.n == pytest.approx(sessions.mean(), abs=1e-12)
+
+
+def rfm_expected(ev: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
+    as_of = ev.ts.max().normalize()
+    buys = ev[ev.event_type == "purchase"]
+    per_user = buys.groupby("user_id").agg(
+        last=("ts", "max"),
+        monetary=("price", "sum"),
+    )
+    per_user["frequency"] = buys.groupby("user_id")[["user_session", "session_no"]].apply(
+        lambda d: len(d.drop_duplicates())
+    )
+    per_user["recency_days"] = (as_of - per_user["last"].dt.normalize()).dt.days
+
+    def score(values: pd.Series, ascending: bool) -> pd.Series:
+        rank = values.rank(method="min", ascending=ascending)
+        pct = (rank - 1) / (len(values) - 1)
+        return np.minimum(bins, 1 + np.floor(bins * pct)).astype(int)
+
+    per_user["r_score"] = score(per_user.recency_days, ascending=False)
+    per_user["f_score"] = score(per_user.frequency, ascending=True)
+    per_user["m_score"] = score(per_user.monetary.round(2), ascending=True)
+    fm = (per_user.f_score + per_user.m_score) / 2
+
+    def segment(r: int, f: float) -> str:
+        for name, (r0, r1), (f0, f1) in SEGMENT_RULES:
+            if r0 <= r <= r1 and f0 <= f <= f1:
+                return name
+        raise AssertionError(f"no segment for r={r} fm={f}")
+
+    per_user["segment"] = [segment(r, f) for r, f in zip(per_user.r_score, fm, strict=True)]
+    return per_user
+
+
+def test_rfm_scores_and_segments(pipeline, expected):
+    want = rfm_expected(expected)
+    got = marts(
+        pipeline,
+        "select user_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment from marts.dim_user_rfm",
+    ).set_index("user_id")
+    assert len(got) == len(want)
+    got = got.loc[want.index]
+    assert (got.recency_days.to_numpy() == want.recency_days.to_numpy()).all()
+    assert (got.frequency.to_numpy() == want.frequency.to_numpy()).all()
+    assert np.allclose(got.monetary.astype(float), want.monetary, atol=0.005)
+    for col in ("r_score", "f_score", "m_score", "segment"):
+        mismatch = (got[col].to_numpy() != want[col].to_numpy()).sum()
+        assert mismatch == 0, f"{col}: {mismatch} of {len(want)} users differ"
+    assert set(want.segment) >= {"Champions", "Lost"}
+
+
+def test_summary_is_printed(pipeline):
+    out = pipeline["first"].stdout
+    for text in ("events", "buyers", "session conversion", "RFM segments", "Champions", "warehouse.duckdb"):
+        assert text in out
+
+
+def test_second_run_loads_nothing_and_changes_nothing(pipeline):
+    before = marts(pipeline, "select count(*) as n, sum(revenue) as r from marts.dim_users").iloc[0]
+    again = estore(pipeline["workspace"], "run", str(pipeline["landing"]))
+    assert again.returncode == 0, again.stderr
+    assert "skipped" in again.stdout
+    after = marts(pipeline, "select count(*) as n, sum(revenue) as r from marts.dim_users").iloc[0]
+    assert after.n == before.n and math.isclose(after.r, before.r)
+    assert marts(pipeline, "select count(*) as n from raw.load_ledger").n[0] == 2
