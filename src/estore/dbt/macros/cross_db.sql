@@ -1,0 +1,53 @@
+{#- Engine-specific SQL, dispatched per adapter (default__ is the portable fallback). -#}
+
+{#- The value of `value` on the row with the largest `order_by` within a group (an aggregate). -#}
+{% macro last_value_by(value, order_by) -%}
+    {{ return(adapter.dispatch('last_value_by', 'estore')(value, order_by)) }}
+{%- endmacro %}
+
+{% macro default__last_value_by(value, order_by) -%}
+    max_by({{ value }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro duckdb__last_value_by(value, order_by) -%}
+    arg_max({{ value }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro bigquery__last_value_by(value, order_by) -%}
+    array_agg({{ value }} ignore nulls order by {{ order_by }} desc limit 1)[safe_offset(0)]
+{%- endmacro %}
+
+
+{#- 'YYYY-MM' label of a date or timestamp. -#}
+{% macro format_month(expression) -%}
+    {{ return(adapter.dispatch('format_month', 'estore')(expression)) }}
+{%- endmacro %}
+
+{% macro default__format_month(expression) -%}
+    substring(cast(cast({{ expression }} as date) as {{ dbt.type_string() }}), 1, 7)
+{%- endmacro %}
+
+{% macro duckdb__format_month(expression) -%}
+    strftime({{ expression }}, '%Y-%m')
+{%- endmacro %}
+
+{% macro bigquery__format_month(expression) -%}
+    format_date('%Y-%m', date({{ expression }}))
+{%- endmacro %}
+
+
+{#-
+    The relation of an incremental model that another model needs to compare against, or none on
+    a full refresh / first build. Used by the ephemeral int_events__batch, which decides which raw
+    loads fct_events still has to add (a ref() would be a cycle: fct_events selects from it).
+-#}
+{% macro existing_model_relation(model_name) -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.estore.' ~ model_name) -%}
+    {%- if node is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
+{%- endmacro %}

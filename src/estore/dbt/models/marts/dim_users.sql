@@ -1,0 +1,125 @@
+{%- set as_of_date = var('as_of_date') -%}
+{%- set active_days = var('active_days') -%}
+{%- set declining_days = var('declining_days') -%}
+{%- set churn_days = var('churn_days') -%}
+
+with
+
+sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+
+),
+
+events as (
+
+    select * from {{ ref('fct_events') }}
+
+),
+
+-- the date "today" is taken to be: var as_of_date, else the date of the last event
+as_of as (
+
+    {% if as_of_date %}
+    select cast('{{ as_of_date }}' as date) as as_of_date
+    {% else %}
+    select max(event_date) as as_of_date from events
+    {% endif %}
+
+),
+
+user_sessions as (
+
+    select
+        user_id,
+        min(session_start) as first_event_at,
+        max(session_end) as last_event_at,
+        count(*) as sessions,
+        sum(case when is_purchase_session then 1 else 0 end) as orders,
+        sum(purchases) as purchases,
+        sum(revenue) as revenue
+
+    from sessions
+    group by user_id
+
+),
+
+user_purchases as (
+
+    select
+        user_id,
+        min(event_time) as first_purchase_at,
+        max(event_time) as last_purchase_at
+
+    from events
+    where event_type = 'purchase'
+    group by user_id
+
+),
+
+joined as (
+
+    select
+        user_sessions.user_id,
+        user_sessions.first_event_at,
+        user_sessions.last_event_at,
+        user_purchases.first_purchase_at,
+        user_purchases.last_purchase_at,
+        user_sessions.sessions,
+        user_sessions.orders,
+        user_sessions.purchases,
+        user_sessions.revenue,
+        as_of.as_of_date,
+        {{ dbt.datediff('cast(user_sessions.last_event_at as date)', 'as_of.as_of_date', 'day') }}
+            as days_since_last_event,
+        {{ dbt.datediff('cast(user_purchases.last_purchase_at as date)', 'as_of.as_of_date', 'day') }}
+            as days_since_last_purchase
+
+    from user_sessions
+    left join user_purchases
+        on user_sessions.user_id = user_purchases.user_id
+    cross join as_of
+
+),
+
+classified as (
+
+    select
+        *,
+        case
+            when last_purchase_at is null then 'prospect'
+            when days_since_last_purchase <= {{ active_days }} then 'active'
+            when days_since_last_purchase <= {{ declining_days }} then 'declining'
+            when days_since_last_purchase <= {{ churn_days }} then 'at_risk'
+            else 'churned'
+        end as activity_status
+
+    from joined
+
+),
+
+final as (
+
+    select
+        user_id,
+        first_event_at,
+        last_event_at,
+        first_purchase_at,
+        last_purchase_at,
+        sessions,
+        orders,
+        purchases,
+        revenue,
+        case when orders > 0 then revenue / orders end as avg_order_value,
+        revenue as historical_ltv,
+        as_of_date,
+        days_since_last_event,
+        days_since_last_purchase,
+        activity_status,
+        activity_status = 'churned' as is_churned
+
+    from classified
+
+)
+
+select * from final

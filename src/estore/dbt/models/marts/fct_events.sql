@@ -1,0 +1,195 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_key',
+        on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} where load_id not in (select load_id from {{ ref('int_loads') }} where is_live)",
+        ],
+    )
+}}
+
+{#-
+    Incremental: a build adds only loads not yet here (int_events__batch), drops exact duplicates
+    within them in the sessionization window, and re-sessionizes just
+    the user sessions those rows touch, re-emitting the existing rows of those sessions so their
+    session_key follows a changed split (delete+insert on event_key replaces them). Rows of loads
+    that were replaced or vanished from raw.events are removed by the post-hook; their sessions
+    are re-sessionized too.
+-#}
+-- depends_on: {{ ref('int_loads') }}
+{%- set session_timeout_minutes = var('session_timeout_minutes') %}
+
+with
+
+batch as (
+
+    select * from {{ ref('int_events__batch') }}
+
+),
+
+{% if is_incremental() %}
+live_loads as (
+
+    select load_id from {{ ref('int_loads') }}
+    where is_live
+
+),
+
+existing as (
+
+    select * from {{ this }}
+
+),
+
+dropped_rows as (
+
+    select * from existing
+    where load_id not in (select load_id from live_loads)
+
+),
+
+touched_sessions as (
+
+    select distinct user_session, user_id from batch
+
+    union
+
+    select distinct user_session, user_id from dropped_rows
+
+),
+
+-- rows already here whose session shares an id with the batch: their split may change
+context as (
+
+    select
+        existing.event_key,
+        existing.event_time,
+        existing.event_type,
+        existing.product_id,
+        existing.category_id,
+        existing.category_code,
+        existing.brand,
+        existing.price,
+        existing.user_id,
+        existing.user_session,
+        existing.load_id
+
+    from existing
+    inner join touched_sessions
+        on existing.user_session = touched_sessions.user_session
+        and existing.user_id = touched_sessions.user_id
+    where existing.load_id in (select load_id from live_loads)
+
+),
+
+to_sessionize as (
+
+    select
+        event_key,
+        event_time,
+        event_type,
+        product_id,
+        category_id,
+        category_code,
+        brand,
+        price,
+        user_id,
+        user_session,
+        load_id
+
+    from batch
+
+    union all
+
+    select * from context
+
+),
+{% else %}
+to_sessionize as (
+
+    select * from batch
+
+),
+{% endif %}
+
+with_previous_event as (
+
+    select
+        *,
+        lag(event_key) over (
+            partition by user_session, user_id
+            order by event_time, event_key, load_id
+        ) as previous_event_key,
+        lag(event_time) over (
+            partition by user_session, user_id
+            order by event_time, event_key, load_id
+        ) as previous_event_time
+
+    from to_sessionize
+
+),
+
+-- exact duplicates (same event_key) are adjacent in this order: keep the earliest load's row
+deduplicated as (
+
+    select * from with_previous_event
+    where previous_event_key is null
+        or previous_event_key <> event_key
+
+),
+
+-- a session id starts a new session at its first event and after every gap longer than the
+-- timeout (a dropped duplicate has its twin's time, so the gaps are unchanged)
+split_starts as (
+
+    select
+        *,
+        case
+            when previous_event_time is null
+                or event_time > {{ dbt.dateadd('minute', session_timeout_minutes, 'previous_event_time') }}
+                then event_time
+        end as split_start_time
+
+    from deduplicated
+
+),
+
+sessionized as (
+
+    select
+        *,
+        max(split_start_time) over (
+            partition by user_session, user_id
+            order by event_time, event_key, load_id
+            rows between unbounded preceding and current row
+        ) as session_start
+
+    from split_starts
+
+),
+
+final as (
+
+    select
+        event_key,
+        event_time,
+        cast(event_time as date) as event_date,
+        cast({{ dbt.date_trunc('month', 'event_time') }} as date) as event_month,
+        event_type,
+        product_id,
+        category_id,
+        category_code,
+        brand,
+        price,
+        user_id,
+        user_session,
+        {{ surrogate_key(['user_session', 'user_id', 'session_start']) }} as session_key,
+        load_id
+
+    from sessionized
+
+)
+
+select * from final

@@ -1,0 +1,237 @@
+"""Run `dbt build` on the packaged project in-process and report per-node results.
+
+Everything dbt writes goes to the workspace (target/ under <workspace>/dbt/target, logs under
+<workspace>/logs); the packaged project directory is only read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from estore.errors import EstoreError
+from estore.warehouse import connect
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+_FAILED = {"error", "fail", "runtime error"}
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One model, snapshot, data test or unit test of a build."""
+
+    name: str
+    resource_type: str  # model, snapshot, test, unit_test
+    status: str  # success, error, pass, fail, warn, skipped
+    seconds: float
+    rows: int | None = None  # rows written (models, snapshots) when dbt reports it
+    failures: int | None = None  # failing rows (data tests)
+    message: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in _FAILED
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    success: bool
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+    target_path: Path | None = None
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.failed]
+
+    @property
+    def warnings(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status == "warn"]
+
+    def node(self, name: str) -> NodeResult:
+        """The result of the node called `name` (a model, snapshot or test name)."""
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+
+def build(
+    warehouse: Path,
+    workspace: Path,
+    *,
+    vars: Mapping[str, Any] | None = None,
+    select: str | None = None,
+    full_refresh: bool = False,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build every model, snapshot and test (or the `select`ed ones) of the packaged dbt project.
+
+    `vars` override the project's vars (see dbt_project.yml); `threads` and `memory_limit`
+    configure DuckDB. `progress` is called with a node's name when dbt starts it. Raises
+    EstoreError naming each failing model or test with dbt's message.
+    """
+    warehouse = Path(warehouse).resolve()
+    workspace = Path(workspace).resolve()
+    target_path = workspace / "dbt" / "target"
+    log_path = workspace / "logs"
+    target_path.mkdir(parents=True, exist_ok=True)
+    log_path.mkdir(parents=True, exist_ok=True)
+    # make sure the raw schema exists, so a fresh warehouse builds (to empty marts)
+    connect(warehouse, memory_limit=memory_limit, threads=threads).close()
+
+    args = [
+        "build",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target_path),
+        "--log-path", str(log_path),
+        "--vars", json.dumps(dict(vars or {}), default=str),
+        "--log-level", "none",
+        "--log-level-file", "info",
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+        "--no-version-check",
+    ]  # fmt: skip
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+
+    env = {
+        "ESTORE_WAREHOUSE": str(warehouse),
+        "ESTORE_DUCKDB_THREADS": str(threads or os.cpu_count() or 1),
+        "ESTORE_DUCKDB_MEMORY_LIMIT": memory_limit or _default_memory_limit(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    callbacks = [_progress_callback(progress)] if progress else []
+
+    from dbt.cli.main import dbtRunner  # imported here: importing dbt costs seconds
+
+    started = time.perf_counter()
+    try:
+        with _environment(env):
+            outcome = dbtRunner(callbacks=callbacks).invoke(args)
+    finally:
+        _release_warehouse()
+    seconds = time.perf_counter() - started
+
+    if outcome.exception is not None:
+        raise EstoreError(f"dbt build could not run: {outcome.exception} (log: {log_path / 'dbt.log'})")
+    nodes, tables = _node_results(outcome.result)
+    nodes = _with_row_counts(warehouse, nodes, tables)
+    result = BuildResult(success=bool(outcome.success), seconds=seconds, nodes=nodes, target_path=target_path)
+    if not result.success:
+        raise EstoreError(_failure_message(result, log_path))
+    return result
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open for the life of the process.
+
+    Without this the warehouse file stays open (and locked against other processes) after the
+    build, and estore's own connect() with other settings fails in this process.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if env is not None:
+            env.close()
+
+
+def _default_memory_limit() -> str:
+    """DuckDB's own default (80% of RAM), made explicit for the profile."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        return str(con.execute("select current_setting('memory_limit')").fetchone()[0])
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _progress_callback(progress: Callable[[str], None]) -> Callable[[Any], None]:
+    def on_event(event: Any) -> None:
+        if event.info.name == "NodeStart":
+            node_info = event.data.node_info
+            progress(node_info.node_name)
+
+    return on_event
+
+
+def _node_results(execution: Any) -> tuple[list[NodeResult], dict[str, str]]:
+    """Per-node results, and the schema of every node materialized as a table."""
+    results = getattr(execution, "results", None) or []
+    nodes = []
+    tables = {}
+    for r in results:
+        node = r.node
+        response = r.adapter_response or {}
+        rows = response.get("rows_affected") if isinstance(response, dict) else None
+        resource_type = str(getattr(node.resource_type, "value", node.resource_type))
+        failures = r.failures if resource_type in {"test", "unit_test"} else None
+        materialized = getattr(getattr(node, "config", None), "materialized", None)
+        if resource_type in {"model", "snapshot"} and materialized in {"table", "incremental", "snapshot"}:
+            tables[node.name] = node.schema
+        nodes.append(
+            NodeResult(
+                name=node.name,
+                resource_type=resource_type,
+                status=str(getattr(r.status, "value", r.status)),
+                seconds=float(r.execution_time or 0.0),
+                rows=rows if isinstance(rows, int) and rows >= 0 else None,
+                failures=failures,
+                message=r.message,
+            )
+        )
+    return nodes, tables
+
+
+def _failure_message(result: BuildResult, log_path: Path) -> str:
+    lines = [f"dbt build failed ({len(result.failed)} failing node(s)):"]
+    for n in result.failed:
+        lines.append(f"  - {n.resource_type} {n.name}: {(n.message or n.status).strip()}")
+    skipped = [n.name for n in result.nodes if n.status == "skipped"]
+    if skipped:
+        lines.append(f"  {len(skipped)} node(s) skipped because of them")
+    if len(lines) == 1:
+        lines.append("  no node failed; see the log")
+    lines.append(f"log: {log_path / 'dbt.log'}")
+    return "\n".join(lines)
+
+
+def _with_row_counts(warehouse: Path, nodes: list[NodeResult], tables: dict[str, str]) -> list[NodeResult]:
+    """Add row counts of the tables just built (dbt-duckdb reports no rows affected)."""
+    built = {n.name for n in nodes if n.status == "success" and n.name in tables}
+    if not built:
+        return nodes
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        counts = {}
+        for name in built:
+            counts[name] = con.execute(f'select count(*) from "{tables[name]}"."{name}"').fetchone()[0]
+    return [replace(n, rows=counts[n.name]) if n.name in counts else n for n in nodes]

@@ -1,0 +1,46 @@
+"""Build options (vars) and failures surfacing as EstoreError."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from estore.errors import EstoreError
+from estore.transform import build
+
+from .conftest import month_one
+from .support import _event, expected_events, expected_rfm, expected_users, read, write_warehouse
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("runner")
+    write_warehouse(ws / "warehouse.duckdb", {1: month_one()})
+    return ws
+
+
+def test_vars_change_thresholds_and_bins(workspace):
+    wh = workspace / "warehouse.duckdb"
+    as_of = "2019-11-15"
+    result = build(wh, workspace, vars={"as_of_date": as_of, "rfm_bins": 3, "active_days": 20})
+    assert result.node("fct_events").rows == read(wh, "select count(*) as n from marts.fct_events")["n"][0]
+    events = expected_events(read(wh, "select * from raw.events"), live_loads={1})
+    users = expected_users(events, as_of=pd.Timestamp(as_of), thresholds=(20, 60, 90))
+    got = read(wh, "select * from marts.dim_users").set_index("user_id").sort_index()
+    assert (got["activity_status"] == users["activity_status"]).all()
+    rfm = read(wh, "select * from marts.dim_user_rfm").set_index("user_id").sort_index()
+    want = expected_rfm(users, bins=3, segments=[])
+    assert rfm["r_score"].tolist() == want["r_score"].tolist()
+    assert rfm["m_score"].tolist() == want["m_score"].tolist()
+    assert rfm["r_score"].max() == 3
+
+
+def test_failing_data_test_raises_estore_error_naming_it(workspace):
+    wh = workspace / "warehouse.duckdb"
+    write_warehouse(wh, {2: [{**_event(datetime(2019, 10, 5), "view", 1, 1, "neg"), "price": -1.0}]})
+    with pytest.raises(EstoreError) as error:
+        build(wh, workspace, select="stg_events")
+    assert "non_negative_stg_events_price" in str(error.value)
+    assert "Got 1 result" in str(error.value)
