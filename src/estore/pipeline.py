@@ -6,11 +6,13 @@ The CLI (and any orchestrator) calls these functions; no step's logic lives anyw
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from estore.settings import Settings
-from estore.warehouse import connect
+from estore.warehouse import connect, table_exists
+
+AFTER_CLV = "after_clv"  # dbt tag of the models that read the customer-value fit
 
 
 @dataclass(frozen=True)
@@ -37,22 +39,29 @@ def load(settings: Settings, paths: list[str], *, replace: bool = False, progres
 def build(
     settings: Settings, *, full_refresh: bool = False, select: str | None = None, progress: Callable | None = None
 ) -> BuildOutcome:
-    """Build every dbt model, then fit the customer-value models on the fresh summary."""
+    """Build every dbt model, fit the customer-value models, then build the models that read the fit.
+
+    Models tagged `after_clv` read `marts.dim_user_clv`, which the fit writes, so they are
+    built in a second, short dbt invocation once the fit is in.
+    """
     from estore.clv import ClvFitError, run_clv
     from estore.transform import build as dbt_build
 
-    result = dbt_build(
-        settings.warehouse,
-        settings.workspace,
-        vars=settings.dbt_vars,
-        select=select,
-        full_refresh=full_refresh,
-        threads=settings.threads,
-        memory_limit=settings.memory_limit,
-        progress=progress,
-    )
+    def dbt(**kwargs):
+        return dbt_build(
+            settings.warehouse,
+            settings.workspace,
+            vars=settings.dbt_vars,
+            full_refresh=full_refresh,
+            threads=settings.threads,
+            memory_limit=settings.memory_limit,
+            progress=progress,
+            **kwargs,
+        )
+
     if select is not None:
-        return BuildOutcome(result, None, "customer value not refitted: --select builds only part of the models")
+        return BuildOutcome(dbt(select=select), None, "customer value not refitted: --select builds part of the models")
+    result = dbt(exclude=f"tag:{AFTER_CLV}")
     with connect(settings.warehouse, memory_limit=settings.memory_limit, threads=settings.threads) as con:
         try:
             clv = run_clv(
@@ -60,6 +69,11 @@ def build(
                 horizon_months=settings.clv_horizon_months,
                 annual_discount_rate=settings.clv_annual_discount_rate,
             )
+            message = None
         except ClvFitError as exc:
-            return BuildOutcome(result, None, f"customer value not refitted, previous results kept: {exc}")
-    return BuildOutcome(result, clv, None)
+            clv, message = None, f"customer value not refitted, previous results kept: {exc}"
+        has_fit = table_exists(con, "marts", "dim_user_clv")
+    if has_fit:
+        after = dbt(select=f"tag:{AFTER_CLV}")
+        result = replace(result, nodes=result.nodes + after.nodes, seconds=result.seconds + after.seconds)
+    return BuildOutcome(result, clv, message)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from estore.warehouse import table_exists
+
 
 @dataclass(frozen=True)
 class SegmentRow:
@@ -54,7 +56,7 @@ def summarize(con: duckdb.DuckDBPyConnection) -> Summary:
     ).fetchall()
     segments = [SegmentRow(r[0], int(r[1]), float(r[2]), float(r[3]), float(r[4] or 0)) for r in rows]
     clv_customers = clv_total = None
-    if _exists(con, "marts", "dim_user_clv"):
+    if table_exists(con, "marts", "dim_user_clv"):
         clv_customers, clv_total = con.execute("select count(*), sum(clv) from marts.dim_user_clv").fetchone()
     return Summary(
         events=int(events),
@@ -66,13 +68,4 @@ def summarize(con: duckdb.DuckDBPyConnection) -> Summary:
         segments=segments,
         clv_customers=clv_customers,
         clv_total=float(clv_total) if clv_total is not None else None,
-    )
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
     )

@@ -58,3 +58,8 @@ def connect(
     if not read_only:
         con.execute(RAW_DDL)
     return con
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    query = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
+    return bool(con.execute(query, [schema, table]).fetchone()[0])

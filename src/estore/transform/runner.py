@@ -68,6 +68,7 @@ def build(
     *,
     vars: Mapping[str, Any] | None = None,
     select: str | None = None,
+    exclude: str | None = None,
     full_refresh: bool = False,
     threads: int | None = None,
     memory_limit: str | None = None,
@@ -103,6 +104,8 @@ def build(
     ]  # fmt: skip
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
     if full_refresh:
         args.append("--full-refresh")
 
