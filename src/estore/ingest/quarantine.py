@@ -1,0 +1,141 @@
+"""raw.quarantine: the rows of a file that did not parse or validate, with line and reason.
+
+CSV: DuckDB's CSV reader stores every row it cannot parse or cast in a rejects table
+(store_rejects) with its line number (1-based, the header is line 1), the raw line and the
+error; those are turned into one quarantine row per line here. Negative prices parse fine,
+so they are found after the insert and located by a second, rare scan (see loader).
+Parquet: rows are checked in SQL and quarantined with their 1-based row number.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+REJECTS_TABLE = "estore_rejects"
+REJECTS_SCAN = "estore_reject_scans"
+NEG_REJECTS_TABLE = "estore_negative_rejects"
+NEG_REJECTS_SCAN = "estore_negative_reject_scans"
+
+# The offending value, as DuckDB quotes it in a CAST error message.
+_VALUE = """regexp_extract(error_message, 'Could not convert string "(.*)" to', 1)"""
+
+# One reason per rejects-table row. force_not_null makes an empty required value fail its
+# cast with no value in the message: that is "missing <column>".
+_REASON = f"""
+case
+    when error_type = 'CAST' and {_VALUE} = '' then 'missing ' || column_name
+    when error_type = 'CAST' and column_name = 'event_time'
+        then 'bad timestamp in event_time: ''' || {_VALUE} || ''''
+    when error_type = 'CAST' and column_name = 'event_type'
+        then 'unknown event_type ''' || {_VALUE} || ''''
+    when error_type = 'CAST' and column_name = 'price'
+        then 'non-numeric or out-of-range price ''' || {_VALUE} || ''''
+    when error_type = 'CAST'
+        then 'non-integer ' || column_name || ' ''' || {_VALUE} || ''''
+    when error_type in ('MISSING COLUMNS', 'TOO MANY COLUMNS') then 'wrong column count'
+    when error_type = 'UNQUOTED VALUE' then 'unterminated quote'
+    when error_type = 'INVALID ENCODING' then 'invalid UTF-8'
+    when error_type = 'LINE SIZE OVER MAXIMUM' then 'line too long'
+    else lower(error_type) || ': ' || error_message
+end
+"""
+
+
+def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path: str) -> int:
+    """Move the CSV reader's rejects into raw.quarantine, one row per physical line; returns the count.
+
+    A line with several errors gets them joined with '; '. Wrong column counts say how many
+    columns the line had. An unterminated quote swallows the rest of the file into one
+    rejected value: it is split back into its lines, each quarantined with its own number, so
+    rows_loaded + rows_quarantined still equals the data lines of the file.
+    """
+    n = con.execute(
+        f"""
+        insert into raw.quarantine (load_id, path, line_number, raw_line, reason)
+        with errors as (
+            select
+                line,
+                trim(csv_line, chr(13) || chr(10)) as raw_line,
+                error_type,
+                coalesce(column_idx, 0) as column_idx,
+                {_REASON} as reason,
+                try_cast(regexp_extract(error_message, 'Found: (\\d+)', 1) as integer) as found_columns
+            from {REJECTS_TABLE}
+        ),
+        per_reason as (
+            select
+                line,
+                any_value(raw_line) as raw_line,
+                bool_or(error_type = 'UNQUOTED VALUE') as unterminated,
+                reason,
+                min(column_idx) as column_idx,
+                min(found_columns) as found_columns
+            from errors
+            group by line, reason
+        ),
+        per_line as (
+            select
+                line,
+                any_value(raw_line) as raw_line,
+                bool_or(unterminated) as unterminated,
+                string_agg(
+                    case when reason = 'wrong column count'
+                        then 'wrong column count: expected 9, found ' || found_columns
+                        else reason end,
+                    '; ' order by column_idx
+                ) as reason
+            from per_reason
+            group by line
+        ),
+        single as (
+            select line as line_number, raw_line, reason from per_line where not unterminated
+        ),
+        split as (
+            select line, reason, string_split(raw_line, chr(10)) as parts
+            from per_line where unterminated
+        ),
+        unterminated as (
+            select
+                line + generate_subscripts(parts, 1) - 1 as line_number,
+                rtrim(unnest(parts), chr(13)) as raw_line,
+                reason || ' (quoted value opened on line ' || line || ')' as reason
+            from split
+        )
+        select ?, ?, line_number, raw_line, reason from single
+        union all
+        select ?, ?, line_number, raw_line, reason from unterminated where raw_line <> ''
+        """,
+        [load_id, path, load_id, path],
+    ).fetchone()[0]  # type: ignore[index]
+    return int(n)
+
+
+def rejected_line_count(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"select count(distinct line) from {REJECTS_TABLE}").fetchone()[0]  # type: ignore[index]
+
+
+def negative_prices_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path: str) -> int:
+    """Quarantine the lines a price-as-UBIGINT rescan rejected for a negative price.
+
+    The rescan (see loader) reads price as an unsigned integer, so exactly the negative
+    prices (and the non-numeric ones already rejected by the first scan) fail; the value is
+    taken back from the error message and kept only when it is a negative decimal.
+    """
+    n = con.execute(
+        f"""
+        insert into raw.quarantine (load_id, path, line_number, raw_line, reason)
+        select ?, ?, line, trim(csv_line, chr(13) || chr(10)),
+               'negative price ' || {_VALUE}
+        from {NEG_REJECTS_TABLE}
+        where error_type = 'CAST' and column_name = 'price'
+          and try_cast({_VALUE} as decimal(12, 2)) < 0
+          and line not in (select line from {REJECTS_TABLE})
+        """,
+        [load_id, path],
+    ).fetchone()[0]  # type: ignore[index]
+    return int(n)
+
+
+def drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    for table in (REJECTS_TABLE, REJECTS_SCAN, NEG_REJECTS_TABLE, NEG_REJECTS_SCAN):
+        con.execute(f"drop table if exists temp.main.{table}")

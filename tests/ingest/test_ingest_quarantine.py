@@ -1,0 +1,141 @@
+"""Bad rows go to raw.quarantine with line number, raw text and reason; the rest loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ingest_files import HEADER, data_lines, good_line, price_sum, query, scalar, write_csv
+
+from estore.ingest import load
+
+# (line text, expected reason); the line number is computed from the position in the file.
+BAD = [
+    ("2019-10-01 00:00:05 UTC,click,1,2,,,1.00,5,s", "unknown event_type 'click'"),
+    ("not a time,view,1,2,,,1.00,5,s", "bad timestamp in event_time: 'not a time'"),
+    ("2019-10-01 00:00:05+00,view,1,2,,,1.00,5,s", "bad timestamp in event_time: '2019-10-01 00:00:05+00'"),
+    ("2019-13-01 00:00:05 UTC,view,1,2,,,1.00,5,s", "bad timestamp in event_time: '2019-13-01 00:00:05 UTC'"),
+    ("2019-10-01 00:00:05 UTC,view,1,2,,,abc,5,s", "non-numeric or out-of-range price 'abc'"),
+    ("2019-10-01 00:00:05 UTC,view,1,2,,,-3.50,5,s", "negative price -3.50"),
+    ("2019-10-01 00:00:05 UTC,view,1,2,,,12.00,,s", "missing user_id"),
+    ("2019-10-01 00:00:05 UTC,,1,2,,,12.00,5,s", "missing event_type"),
+    ("2019-10-01 00:00:05 UTC,view,x1,2,,,12.00,5,s", "non-integer product_id 'x1'"),
+    ("2019-10-01 00:00:05 UTC,view,1,2", "wrong column count: expected 9, found 4"),
+    ("2019-10-01 00:00:05 UTC,view,1,2,,,1.00,5,s,surplus", "wrong column count: expected 9, found 10"),
+    (
+        "x,y,1,2,,,abc,,s",
+        "bad timestamp in event_time: 'x'; unknown event_type 'y'; "
+        "non-numeric or out-of-range price 'abc'; missing user_id",
+    ),
+]
+
+
+def _mixed_file(path: Path, eol: str = "\n") -> tuple[Path, dict[int, tuple[str, str]]]:
+    """Good lines with the bad ones interleaved; returns {line number: (text, reason)}."""
+    lines: list[str] = []
+    expected: dict[int, tuple[str, str]] = {}
+    for i, (text, reason) in enumerate(BAD):
+        lines += [good_line(10 * i + k) for k in range(3)]
+        lines.append(text)
+        expected[len(lines) + 1] = (text, reason)  # +1: the header is line 1
+    lines += [good_line(999), good_line(1000)]
+    return write_csv(path, lines, eol=eol), expected
+
+
+@pytest.mark.parametrize("name,eol", [("mixed.csv", "\n"), ("mixed-crlf.csv", "\r\n"), ("mixed.csv.gz", "\n")])
+def test_bad_rows_are_quarantined_with_line_number_text_and_reason(
+    tmp_path: Path, warehouse: Path, name: str, eol: str
+) -> None:
+    f, expected = _mixed_file(tmp_path / name, eol)
+    [r] = load([str(f)], warehouse)
+    assert r.status == "loaded"
+    rows = query(warehouse, "select line_number, raw_line, reason, path, load_id from raw.quarantine order by 1")
+    assert [(n, text, reason) for n, text, reason, _, _ in rows] == [(n, *v) for n, v in sorted(expected.items())]
+    assert {(p, lid) for *_, p, lid in rows} == {(str(f), r.load_id)}
+
+    all_lines = data_lines(f)
+    good = [line for line in all_lines if line not in {t for t, _ in BAD}]
+    assert r.rows_quarantined == len(BAD)
+    assert r.rows_loaded == len(good)
+    assert r.rows_loaded + r.rows_quarantined == len(all_lines)  # the invariant
+    assert query(warehouse, "select count(*), sum(price) from raw.events") == [(len(good), price_sum(good))]
+    assert query(warehouse, "select rows_loaded, rows_quarantined from raw.load_ledger") == [(len(good), len(BAD))]
+
+
+def test_line_numbers_match_the_file(tmp_path: Path, warehouse: Path) -> None:
+    f, _ = _mixed_file(tmp_path / "mixed.csv")
+    load([str(f)], warehouse)
+    physical = f.read_text().split("\n")
+    for line_number, raw_line in query(warehouse, "select line_number, raw_line from raw.quarantine"):
+        assert physical[line_number - 1] == raw_line
+
+
+def test_empty_values_become_null(tmp_path: Path, warehouse: Path) -> None:
+    f = write_csv(tmp_path / "nulls.csv", ["2019-10-01 00:00:04 UTC,view,1,2,,,0.00,5,"])
+    load([str(f)], warehouse)
+    assert query(
+        warehouse,
+        "select event_time, event_type, category_code, brand, price, user_session from raw.events",
+    ) == [(__import__("datetime").datetime(2019, 10, 1, 0, 0, 4), "view", None, None, 0, None)]
+
+
+def test_unterminated_quote_quarantines_every_line_it_swallows(tmp_path: Path, warehouse: Path) -> None:
+    lines = [good_line(1), good_line(2), '2019-10-01 00:00:05 UTC,view,1,2,"open,,1.00,5,s'] + [
+        good_line(i) for i in range(3, 8)
+    ]
+    f = write_csv(tmp_path / "quote.csv", lines)
+    [r] = load([str(f)], warehouse)
+    assert (r.rows_loaded, r.rows_quarantined) == (2, 6)
+    assert r.rows_loaded + r.rows_quarantined == len(data_lines(f))
+    assert [n for (n,) in query(warehouse, "select line_number from raw.quarantine order by 1")] == list(range(4, 10))
+
+
+def test_all_rows_bad_loads_nothing_but_records_the_file(tmp_path: Path, warehouse: Path) -> None:
+    f = write_csv(tmp_path / "bad.csv", [text for text, _ in BAD])
+    [r] = load([str(f)], warehouse)
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("loaded", 0, len(BAD))
+    assert scalar(warehouse, "select count(*) from raw.quarantine") == len(BAD)
+
+
+def test_header_only_file_loads_zero_rows(tmp_path: Path, warehouse: Path) -> None:
+    f = tmp_path / "empty.csv"
+    f.write_text(HEADER + "\n")
+    [r] = load([str(f)], warehouse)
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("loaded", 0, 0)
+    assert scalar(warehouse, "select count(*) from raw.load_ledger") == 1
+
+
+def test_zero_byte_file_is_refused(tmp_path: Path, warehouse: Path) -> None:
+    f = tmp_path / "nothing.csv"
+    f.write_bytes(b"")
+    [r] = load([str(f)], warehouse)
+    assert r.status == "refused" and str(f) in (r.message or "") and "empty" in (r.message or "")
+
+
+@pytest.mark.parametrize(
+    "header,words",
+    [
+        (HEADER.replace(",brand", ""), ["missing column(s) brand"]),
+        (HEADER + ",extra", ["unexpected column(s) 'extra'"]),
+        (HEADER.replace("product_id,category_id", "category_id,product_id"), ["wrong order"]),
+        (HEADER.replace("price", "Price"), ["missing column(s) price", "unexpected column(s) 'Price'"]),
+    ],
+)
+def test_wrong_header_is_refused_whole(tmp_path: Path, warehouse: Path, header: str, words: list[str]) -> None:
+    f = write_csv(tmp_path / "wrong.csv.gz", [good_line(i) for i in range(5)], header=header)
+    [r] = load([str(f)], warehouse)
+    assert (r.status, r.rows_loaded) == ("refused", 0)
+    for word in words:
+        assert word in (r.message or "")
+    assert str(f) in (r.message or "")
+    assert scalar(warehouse, "select count(*) from raw.events") == 0
+    assert scalar(warehouse, "select count(*) from raw.load_ledger") == 0
+
+
+def test_corrupt_gzip_is_refused(tmp_path: Path, warehouse: Path) -> None:
+    f = write_csv(tmp_path / "ok.csv.gz", [good_line(i) for i in range(2000)])
+    data = f.read_bytes()
+    f.write_bytes(data[: len(data) // 2])  # truncated download
+    [r] = load([str(f)], warehouse)
+    assert r.status == "refused" and str(f) in (r.message or "")
+    assert scalar(warehouse, "select count(*) from raw.events") == 0
