@@ -58,6 +58,7 @@ def generate(
     months: Annotated[int, typer.Option(help="Number of monthly files.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 42,
     gzip: Annotated[bool, typer.Option("--gzip", help="Write .csv.gz instead of .csv.")] = False,
+    buyer_share: Annotated[float | None, typer.Option(help="Share of users who ever buy.")] = None,
     duplicate_rate: Annotated[float | None, typer.Option(help="Share of rows written twice.")] = None,
     multi_brand_product_rate: Annotated[
         float | None, typer.Option(help="Share of products also seen under a second brand.")
@@ -82,6 +83,7 @@ def generate(
     overrides = {
         k: v
         for k, v in dict(
+            buyer_share=buyer_share,
             duplicate_rate=duplicate_rate,
             multi_brand_product_rate=multi_brand_product_rate,
             missing_session_rate=missing_session_rate,

@@ -3,26 +3,15 @@ number recomputed independently from the raw files with pandas and compared with
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-COLUMNS = [
-    "event_time", "event_type", "product_id", "category_id", "category_code",
-    "brand", "price", "user_id", "user_session",
-]  # fmt: skip
-ESTORE = [sys.executable, "-m", "estore"]
+from .support import clean_events, estore, query, read_files
+
 SEGMENT_RULES = [  # the documented defaults, in order: (name, r range, fm range)
     ("Champions", (4, 5), (4, 5)),
     ("Loyal Customers", (3, 5), (3, 5)),
@@ -36,13 +25,6 @@ SEGMENT_RULES = [  # the documented defaults, in order: (name, r range, fm range
 ]
 
 
-def estore(workspace: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [*ESTORE, "--workspace", str(workspace), *args], capture_output=True, text=True, env=env, timeout=600
-    )
-
-
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("e2e")
@@ -54,34 +36,11 @@ def pipeline(tmp_path_factory) -> dict:
     return {"landing": landing, "workspace": workspace, "first": first}
 
 
-def read_files(landing: Path) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Valid rows of every file (strings, duplicates kept) and the data-line count per file."""
-    frames, lines_per_file = [], {}
-    for path in sorted(landing.glob("*.csv.gz")):
-        text = gzip.decompress(path.read_bytes()).decode()
-        rows = list(csv.reader(io.StringIO(text)))
-        assert rows[0] == COLUMNS
-        lines_per_file[path.name] = len(rows) - 1
-        frames.append(pd.DataFrame([r for r in rows[1:] if len(r) == len(COLUMNS)], columns=COLUMNS))
-    df = pd.concat(frames, ignore_index=True)
-    ts = pd.to_datetime(df.event_time, format="%Y-%m-%d %H:%M:%S UTC", errors="coerce")
-    price = pd.to_numeric(df.price, errors="coerce")
-    ok = ts.notna() & df.event_type.isin(["view", "cart", "purchase"]) & price.notna() & (price >= 0)
-    for col in ("product_id", "category_id", "user_id"):
-        ok &= df[col].str.fullmatch(r"\d+")
-    return df[ok].copy(), lines_per_file
-
-
 @pytest.fixture(scope="module")
 def expected(pipeline) -> pd.DataFrame:
     """Clean events the way the docs say the pipeline treats them: exact duplicates once,
     rows without a session dropped, sessions split after 60 minutes of inactivity."""
-    valid, _ = read_files(pipeline["landing"])
-    ev = valid.drop_duplicates(subset=COLUMNS)
-    ev = ev[ev.user_session != ""].copy()
-    ev["ts"] = pd.to_datetime(ev.event_time, format="%Y-%m-%d %H:%M:%S UTC")
-    ev["price"] = ev.price.astype(float)
-    ev["user_id"] = ev.user_id.astype("int64")
+    ev = clean_events(pipeline["landing"])
     ev = ev.sort_values(["user_session", "user_id", "ts"])
     gap = ev.groupby(["user_session", "user_id"]).ts.diff()
     ev["session_no"] = (gap > pd.Timedelta(minutes=60)).groupby([ev.user_session, ev.user_id]).cumsum()
@@ -89,8 +48,7 @@ def expected(pipeline) -> pd.DataFrame:
 
 
 def marts(pipeline, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(pipeline["workspace"] / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(sql).df()
+    return query(pipeline["workspace"], sql)
 
 
 def test_every_data_line_is_loaded_or_quarantined(pipeline):
