@@ -213,5 +213,7 @@ def test_validate_holdout_totals_and_buckets(warehouse):
         "select customers, holdout_days, predicted_total, actual_total from marts.clv_holdout_summary"
     )
     assert summary.fetchall() == [(len(frame), HOLDOUT_DAYS, report.predicted_total, report.actual_total)]
+    per_customer = con.execute("select sum(actual), sum(predicted), count(*) from marts.clv_holdout_customers")
+    assert per_customer.fetchone() == pytest.approx((actual.sum(), predicted.sum(), len(frame)), rel=1e-12)
     text = report.render()
     assert "7+" in text and f"{report.predicted_total:,.1f}" in text

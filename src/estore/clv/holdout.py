@@ -4,8 +4,8 @@ The summary table carries, besides the calibration columns, `holdout_transaction
 transaction days after calibration end) and `holdout_days` (the holdout length). For each
 customer we predict E[Y(holdout_days) | x, t_x, T] and compare with the actual count: per
 customer, by calibration frequency (0..6 and 7+, like FHL 2005's conditional-expectations
-figure) and overall (totals, MAE, RMSE, correlation). The last two are written to
-`marts.clv_holdout_by_frequency` and `marts.clv_holdout_summary` (replaced).
+figure) and overall (totals, MAE, RMSE, correlation). They are written to (replacing)
+`marts.clv_holdout_customers`, `marts.clv_holdout_by_frequency` and `marts.clv_holdout_summary`.
 """
 
 from __future__ import annotations
@@ -164,10 +164,15 @@ def _write(con: duckdb.DuckDBPyConnection, report: HoldoutReport) -> None:
         }
     )
     by_frequency = pa.Table.from_pandas(report.by_frequency, preserve_index=False)
+    customers = pa.Table.from_pandas(report.customers, preserve_index=False)
     con.begin()
     try:
         con.execute("create schema if not exists marts")
-        for name, table in (("clv_holdout_summary", summary), ("clv_holdout_by_frequency", by_frequency)):
+        for name, table in (
+            ("clv_holdout_summary", summary),
+            ("clv_holdout_by_frequency", by_frequency),
+            ("clv_holdout_customers", customers),
+        ):
             con.register("_estore_clv_holdout", table)
             try:
                 con.execute(f"create or replace table marts.{name} as select * from _estore_clv_holdout")
