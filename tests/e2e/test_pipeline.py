@@ -153,3 +153,37 @@ def test_second_run_loads_nothing_and_changes_nothing(pipeline):
     after = marts(pipeline, "select count(*) as n, sum(revenue) as r from marts.dim_users").iloc[0]
     assert after.n == before.n and math.isclose(after.r, before.r)
     assert marts(pipeline, "select count(*) as n from raw.load_ledger").n[0] == 2
+
+
+def test_one_cohort_row(pipeline, expected):
+    buys = expected[expected.event_type == "purchase"].copy()
+    buys["month"] = buys.ts.dt.to_period("M")
+    first = buys.groupby("user_id").month.min()
+    october = first[first == pd.Period("2019-10", "M")].index
+    november = buys[buys.user_id.isin(october) & (buys.month == pd.Period("2019-11", "M"))]
+    row = marts(
+        pipeline,
+        "select * from marts.cohort_retention "
+        "where cohort_month = date '2019-10-01' and months_since_first_purchase = 1",
+    ).iloc[0]
+    assert row.cohort_customers == len(october)
+    assert row.customers_retained == november.user_id.nunique()
+    assert row.retention_rate == pytest.approx(november.user_id.nunique() / len(october))
+    assert float(row.revenue) == pytest.approx(november.price.sum(), abs=0.005)
+    cumulative = buys[buys.user_id.isin(october)].price.sum() / len(october)
+    assert row.cumulative_revenue_per_customer == pytest.approx(cumulative)
+
+
+def test_one_funnel_row(pipeline, expected):
+    sessions = expected.groupby(["user_session", "user_id", "session_no"]).agg(
+        start=("ts", "min"),
+        cart=("event_type", lambda s: (s == "cart").any()),
+        purchase=("event_type", lambda s: (s == "purchase").any()),
+    )
+    day = sessions[sessions.start.dt.normalize() == pd.Timestamp("2019-11-15")]
+    row = marts(pipeline, "select * from marts.funnel_daily where event_date = date '2019-11-15'").iloc[0]
+    assert row.sessions == len(day)
+    assert row.sessions_with_cart == day.cart.sum()
+    assert row.sessions_with_purchase == day.purchase.sum()
+    carting = day[day.cart]
+    assert row.cart_abandonment_rate == pytest.approx((~carting.purchase).mean())
