@@ -28,8 +28,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 $(WORKSPACE)/landing/generation.json: | setup
 	$(ESTORE) generate --out $(WORKSPACE)/landing --events $(EVENTS) --months $(MONTHS) --seed 42
 
-bench: setup  ## time every stage (see benchmarks/README.md)
-	$(VENV)/bin/python benchmarks/run_all.py
+bench: setup  ## time every stage at the sizes in benchmarks/README.md (about an hour)
+	$(VENV)/bin/python benchmarks/bench_generate.py
+	$(VENV)/bin/python benchmarks/bench_load.py
+	$(VENV)/bin/python benchmarks/bench_build.py
+	$(VENV)/bin/python benchmarks/bench_clv.py
+	$(VENV)/bin/python benchmarks/bench_pipeline.py
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
