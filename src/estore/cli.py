@@ -224,7 +224,7 @@ def _load(settings: Settings, paths: list[str], replace: bool):
             bar.update(tasks[event.path], completed=fraction, detail=f"{rows}{mb_s:,.0f} MB/s")
 
         results = pipeline.load(settings, paths, replace=replace, progress=on_progress)
-    table = Table("file", "status", "rows loaded", "quarantined", "seconds", "MB/s", "note")
+    table = Table("file", "status", "rows loaded", "quarantined", "seconds", "MB/s", title="Loaded files")
     for r in results:
         colour = {"loaded": "green", "replaced": "green", "skipped": "yellow", "refused": "red"}[r.status]
         table.add_row(
@@ -234,9 +234,11 @@ def _load(settings: Settings, paths: list[str], replace: bool):
             f"{r.rows_quarantined:,}",
             f"{r.seconds:.1f}",
             f"{r.mb_per_s:,.0f}",
-            r.message or "",
         )
     console.print(table)
+    for r in results:
+        if r.message:
+            console.print(f"{Path(r.path).name}: {r.message}", soft_wrap=True)
     return results
 
 

@@ -1,0 +1,58 @@
+"""The CLI's contract with a user: clear errors naming what to fix, and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+ROW = "2019-10-01 00:00:04 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde-8bb3\n"
+
+
+def estore(workspace: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    command = [sys.executable, "-m", "estore", "--workspace", str(workspace), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_missing_path_is_named(tmp_path):
+    out = estore(tmp_path / "ws", "load", str(tmp_path / "nope" / "*.csv"))
+    assert out.returncode == 1
+    assert "nope" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_refused_file_exits_non_zero_and_good_file_loads(tmp_path):
+    (tmp_path / "good.csv").write_text(HEADER + ROW)
+    (tmp_path / "bad.csv").write_text(HEADER.replace("price", "cost") + ROW)
+    out = estore(tmp_path / "ws", "load", str(tmp_path / "good.csv"), str(tmp_path / "bad.csv"))
+    assert out.returncode == 1
+    assert "bad.csv" in out.stdout and "header" in out.stdout and "refused" in out.stdout
+    assert "loaded" in out.stdout
+
+
+def test_run_stops_before_building_when_a_file_is_refused(tmp_path):
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    out = estore(tmp_path / "ws", "run", str(tmp_path / "bad.csv"))
+    assert out.returncode == 1
+    assert "Models not rebuilt" in out.stderr
+    assert not (tmp_path / "ws" / "dbt").exists()
+
+
+def test_summary_without_warehouse(tmp_path):
+    out = estore(tmp_path / "ws", "summary")
+    assert out.returncode == 1 and "estore run" in out.stderr
+
+
+def test_bad_calibration_date_and_bad_var(tmp_path):
+    out = estore(tmp_path / "ws", "validate-clv", "--calibration-end", "31/01/2020")
+    assert out.returncode == 1 and "YYYY-MM-DD" in out.stderr
+    out = estore(tmp_path / "ws", "build", "--var", "churn_days")
+    assert out.returncode == 1 and "KEY=VALUE" in out.stderr
+
+
+def test_generate_rejects_bad_option(tmp_path):
+    out = estore(tmp_path / "ws", "generate", "--out", str(tmp_path / "g"), "--months", "0")
+    assert out.returncode == 1 and "--months" in out.stderr
+    assert not list((tmp_path / "g").glob("*.csv"))
