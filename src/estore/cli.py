@@ -250,7 +250,9 @@ def _build(settings: Settings, **kwargs) -> None:
     console.print(f"dbt build: {len(outcome.dbt.nodes)} nodes in {outcome.dbt.seconds:.1f} s")
     if outcome.clv is not None:
         fit = outcome.clv
-        console.print(f"customer value: BG/NBD + Gamma-Gamma on {fit.customers:,} customers in {fit.fit_seconds:.1f} s")
+        console.print(
+            f"customer value: BG/NBD + Gamma-Gamma on {fit.customers:,} customers, fitted in {fit.fit_seconds:.2f} s"
+        )
     if outcome.clv_message:
         err.print(f"[yellow]{outcome.clv_message}[/yellow]")
 

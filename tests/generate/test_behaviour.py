@@ -48,12 +48,8 @@ def test_purchases_follow_a_view_of_the_same_product_in_the_same_session(small: 
     c = _typed(small.clean)
     c = c[c["user_session"] != ""]
     buys = c[c["event_type"] == "purchase"][["user_session", "product_id", "t"]]
-    views = (
-        c[c["event_type"] == "view"].groupby(["user_session", "product_id"])["t"].min().rename("first_view")
-    )
-    carts = (
-        c[c["event_type"] == "cart"].groupby(["user_session", "product_id"])["t"].min().rename("first_cart")
-    )
+    views = c[c["event_type"] == "view"].groupby(["user_session", "product_id"])["t"].min().rename("first_view")
+    carts = c[c["event_type"] == "cart"].groupby(["user_session", "product_id"])["t"].min().rename("first_cart")
     j = buys.join(views, on=["user_session", "product_id"]).join(carts, on=["user_session", "product_id"])
     assert len(j) > 1000
     assert (j["first_view"] < j["t"]).all()
@@ -136,8 +132,7 @@ def test_repeat_transaction_days_follow_bgnbd(buyers_heavy: Dataset) -> None:
     for k in range(3):
         sel = tercile == k
         assert (
-            abs(repeats[sel].mean() - expected[sel].mean())
-            <= 4 * repeats[sel].std(ddof=1) / np.sqrt(sel.sum()) + 0.01
+            abs(repeats[sel].mean() - expected[sel].mean()) <= 4 * repeats[sel].std(ddof=1) / np.sqrt(sel.sum()) + 0.01
         )
     # births are spread over the whole window
     first_days = per_buyer["first"].dt.date.nunique()

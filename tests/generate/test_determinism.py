@@ -45,9 +45,7 @@ def test_different_seed_different_bytes(tmp_path: Path) -> None:
 
 def test_progress_reports_up_to_the_target(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    m = generate(
-        tmp_path, GenerationConfig(events=20_000, months=1), progress=lambda d, t: calls.append((d, t))
-    )
+    m = generate(tmp_path, GenerationConfig(events=20_000, months=1), progress=lambda d, t: calls.append((d, t)))
     assert len(calls) == 31  # once per day of October
     done = [d for d, _ in calls]
     assert done == sorted(done) and calls[-1] == (20_000, 20_000)

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from .support import COLUMNS, PRICE_RE, TIME_RE, Dataset
 
@@ -85,9 +86,7 @@ def test_dirt_counts_match_what_is_in_the_files(small: Dataset) -> None:
     g, c = small.good, small.clean
     assert dirt["duplicate_rows"] == len(g) - len(c) > 0
     # duplicates are adjacent identical lines
-    adjacent = sum(
-        sum(a == b for a, b in zip(lines, lines[1:], strict=False)) for lines in small.lines.values()
-    )
+    adjacent = sum(sum(a == b for a, b in zip(lines, lines[1:], strict=False)) for lines in small.lines.values())
     assert adjacent == dirt["duplicate_rows"]
     branded = c[c["brand"] != ""]
     two_brands = (branded.groupby("product_id")["brand"].nunique() > 1).sum()
@@ -129,9 +128,7 @@ def test_big_days_built_in_hour_blocks_stay_ordered_and_counted(tmp_path, monkey
     from .support import read_dataset
 
     monkeypatch.setattr(generator, "BLOCK_EVENTS", 3000)  # ~8 blocks a day at this size
-    generator.generate(
-        tmp_path, generator.GenerationConfig(events=100_000, start="2019-11", months=1, seed=4)
-    )
+    generator.generate(tmp_path, generator.GenerationConfig(events=100_000, start="2019-11", months=1, seed=4))
     d = read_dataset(tmp_path)
     c = d.clean
     assert d.good["event_time"].is_monotonic_increasing
@@ -142,3 +139,26 @@ def test_big_days_built_in_hour_blocks_stay_ordered_and_counted(tmp_path, monkey
     assert counts["users"] == c["user_id"].nunique()
     assert d.manifest["dirt"]["duplicate_rows"] == len(d.good) - len(c)
     assert d.manifest["dirt"]["malformed_lines"] == d.malformed
+
+
+def test_interrupted_generation_leaves_no_truncated_file(tmp_path, monkeypatch):
+    """A crash mid-run leaves every visible CSV complete (the old run's or the new run's bytes),
+    unfinished bytes only in hidden .partial files, and no manifest (whose presence means the
+    folder is complete)."""
+    from estore.generate import GenerationConfig, generate, generator
+
+    old, new, out = tmp_path / "old", tmp_path / "new", tmp_path / "out"
+    generate(old, GenerationConfig(events=20_000, months=2, seed=1))
+    generate(new, GenerationConfig(events=20_000, months=2, seed=2))
+    generate(out, GenerationConfig(events=20_000, months=2, seed=1))
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generator, "_close", crash)
+    with pytest.raises(KeyboardInterrupt):
+        generate(out, GenerationConfig(events=20_000, months=2, seed=2))
+    assert not (out / "generation.json").exists()
+    assert list(out.glob(".*.partial"))
+    for path in out.glob("*.csv"):
+        assert path.read_bytes() in ((old / path.name).read_bytes(), (new / path.name).read_bytes())

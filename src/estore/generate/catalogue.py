@@ -145,9 +145,7 @@ def build_catalogue(rng: np.random.Generator, events: int) -> Catalogue:
         ]
     )
     medians = medians * rng.lognormal(0.0, 0.25, n_categories)
-    category_id = np.unique(
-        rng.integers(2_053_013_552_226_107_603, 2_200_000_000_000_000_000, n_categories * 2)
-    )
+    category_id = np.unique(rng.integers(2_053_013_552_226_107_603, 2_200_000_000_000_000_000, n_categories * 2))
     category_id = rng.permutation(category_id)[:n_categories].astype(np.int64)
     order = rng.permutation(n_categories)  # mix coded and uncoded categories
     cat_weight, medians, category_id = cat_weight[order], medians[order], category_id[order]
@@ -180,9 +178,7 @@ def build_catalogue(rng: np.random.Generator, events: int) -> Catalogue:
     global_cdf = np.cumsum(global_pop) / global_pop.sum()
     pool_size = np.clip(np.sqrt(per_cat) * 1.5, 2, 60).astype(np.int64)
     pool_start = np.concatenate([[0], np.cumsum(pool_size)])
-    pools = 1 + np.searchsorted(global_cdf, rng.random(int(pool_start[-1])), side="right").clip(
-        0, n_brands - 1
-    )
+    pools = 1 + np.searchsorted(global_cdf, rng.random(int(pool_start[-1])), side="right").clip(0, n_brands - 1)
     # each product: a pool member, Zipf-weighted towards the first members
     pick = np.floor(pool_size[category] * rng.random(n_products) ** 2.0).astype(np.int64)
     brand = pools[pool_start[category] + pick].astype(np.int32)
@@ -205,9 +201,7 @@ def build_catalogue(rng: np.random.Generator, events: int) -> Catalogue:
     )
 
 
-def _finish(
-    rng: np.random.Generator, *, names: list[str], codes: list[str], **arrays: np.ndarray
-) -> Catalogue:
+def _finish(rng: np.random.Generator, *, names: list[str], codes: list[str], **arrays: np.ndarray) -> Catalogue:
     price_cents = arrays["price_cents"]
     purchasable = np.flatnonzero(price_cents > 0)
     by_price = purchasable[np.argsort(price_cents[purchasable], kind="stable")]

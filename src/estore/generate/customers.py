@@ -114,9 +114,7 @@ class Users:
     first_visit_start: np.ndarray  # per day offsets into first_visit_users (length days + 1)
 
 
-def build_users(
-    rng: np.random.Generator, n_customers: int, buyer_share: float, day_weights: np.ndarray
-) -> Users:
+def build_users(rng: np.random.Generator, n_customers: int, buyer_share: float, day_weights: np.ndarray) -> Users:
     """Users with ids ~5.1e8-5.8e8; every non-buyer gets one first visit on a traffic-weighted day."""
     n_users = max(n_customers + 1, int(round(n_customers / buyer_share)))
     span = 70_000_000

@@ -105,6 +105,7 @@ def generate(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise EstoreError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") from exc
+    (out_dir / MANIFEST).unlink(missing_ok=True)  # until the new one is written, the folder is incomplete
     window = Window(parse_start(config.start), config.months)
     days = window.days
     weights = window.day_weights()
@@ -119,9 +120,7 @@ def generate(
     tx = simulate_transactions(cust_rng, target_purchase_sessions, weights, config)
     n_purchase_sessions = len(tx.day)
     users = build_users(user_rng, len(tx.birth), config.buyer_share, weights)
-    browse_mean = (n - n_purchase_sessions * PURCHASE_SESSION_EVENTS) / max(
-        logical_sessions - n_purchase_sessions, 1.0
-    )
+    browse_mean = (n - n_purchase_sessions * PURCHASE_SESSION_EVENTS) / max(logical_sessions - n_purchase_sessions, 1.0)
     browse_mean = float(np.clip(browse_mean, 1.2, 50.0))
     cum_budget = np.cumsum(exact_split(n, weights))
     tx_bounds = np.searchsorted(tx.day, np.arange(len(days) + 1), side="left")
@@ -147,12 +146,8 @@ def generate(
                 rng = np.random.default_rng(seeds[4 + d])
                 day_start = window.epoch(day)
                 lo, hi = tx_bounds[d], tx_bounds[d + 1]
-                day_purchases = purchase_sessions(
-                    rng, cat, users.customer_user[tx.customer[lo:hi]], tx.value[lo:hi]
-                )
-                first_visits = users.first_visit_users[
-                    users.first_visit_start[d] : users.first_visit_start[d + 1]
-                ]
+                day_purchases = purchase_sessions(rng, cat, users.customer_user[tx.customer[lo:hi]], tx.value[lo:hi])
+                first_visits = users.first_visit_users[users.first_visit_start[d] : users.first_visit_start[d + 1]]
                 day_from = int(cum_budget[d - 1]) if d else 0
                 day_budget = int(cum_budget[d]) - day_from
                 edges = _block_hours(day_budget)
@@ -177,9 +172,7 @@ def generate(
                     ev = build_block(rng, plan, cat, users.activity_cdf)
                     generated += len(ev.time)
                     stats.add(ev)
-                    rows = Rows(
-                        ev.time, ev.etype, ev.product, ev.brand, ev.user, ev.uuid[ev.session], ev.missing
-                    )
+                    rows = Rows(ev.time, ev.etype, ev.product, ev.brand, ev.user, ev.uuid[ev.session], ev.missing)
                     del ev
                     if carry is not None and len(carry):
                         rows = Rows.concat([carry, rows])
@@ -265,7 +258,9 @@ def generate(
             "malformed_lines": {k: int(v) for k, v in zip(MALFORMED_KINDS, malformed, strict=True)},
         },
     }
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    partial = out_dir / f".{MANIFEST}.partial"
+    partial.write_text(json.dumps(manifest, indent=2) + "\n")
+    partial.replace(out_dir / MANIFEST)  # written last: its presence means the files are complete
     return manifest
 
 

@@ -108,16 +108,12 @@ def _products_in(rng: np.random.Generator, cat: Catalogue, categories: np.ndarra
     return np.clip(p, cat.cat_start[categories], cat.cat_start[categories + 1] - 1)
 
 
-def _walk(
-    rng: np.random.Generator, cat: Catalogue, first: np.ndarray, start_cat: np.ndarray | None
-) -> np.ndarray:
+def _walk(rng: np.random.Generator, cat: Catalogue, first: np.ndarray, start_cat: np.ndarray | None) -> np.ndarray:
     """Products viewed by a category walk; `first` marks each session's first event."""
     n = len(first)
     switch = first | (rng.random(n) < CATEGORY_SWITCH)
     seg = np.cumsum(switch) - 1
-    seg_cat = np.searchsorted(cat.cat_cdf, rng.random(int(seg[-1]) + 1), side="right").clip(
-        0, len(cat.cat_cdf) - 1
-    )
+    seg_cat = np.searchsorted(cat.cat_cdf, rng.random(int(seg[-1]) + 1), side="right").clip(0, len(cat.cat_cdf) - 1)
     if start_cat is not None:
         seg_cat[seg[first]] = start_cat
     product = _products_in(rng, cat, seg_cat[seg])
@@ -189,9 +185,7 @@ def purchase_sessions(
     return PurchaseSessions(sess, product, etype, offset, lengths, duration, start, users.astype(np.int64))
 
 
-def _offsets(
-    rng: np.random.Generator, sess: np.ndarray, lengths: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _offsets(rng: np.random.Generator, sess: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Seconds after the session start of each event, and each session's duration."""
     starts = _segment_starts(lengths)
     gaps = _gaps(rng, len(sess))
@@ -255,9 +249,7 @@ def _uuid_ascii(rng: np.random.Generator, n: int) -> np.ndarray:
     return out
 
 
-def build_block(
-    rng: np.random.Generator, plan: BlockPlan, cat: Catalogue, activity_cdf: np.ndarray
-) -> BlockEvents:
+def build_block(rng: np.random.Generator, plan: BlockPlan, cat: Catalogue, activity_cdf: np.ndarray) -> BlockEvents:
     # --- purchase sessions (never dropped)
     ps = plan.purchases
     n_p = len(ps.lengths)
@@ -270,9 +262,7 @@ def build_block(
         keep = int(np.searchsorted(cum, max(browse_budget, 0), side="right"))
         first_users, f_len = first_users[:keep], f_len[:keep]
     r_len = _fill(rng, browse_budget - int(f_len.sum()), plan.browse_mean_length)
-    r_users = np.searchsorted(activity_cdf, rng.random(len(r_len)), side="right").clip(
-        0, len(activity_cdf) - 1
-    )
+    r_users = np.searchsorted(activity_cdf, rng.random(len(r_len)), side="right").clip(0, len(activity_cdf) - 1)
     b_len = np.concatenate([f_len, r_len])
     b_users = np.concatenate([first_users, r_users]).astype(np.int64)
     n_b = len(b_len)
@@ -304,9 +294,7 @@ def build_block(
     b_offset, b_duration = _offsets(rng, b_sess, b_len)
     b_start = plan.day_start + _start_seconds(rng, n_b, plan.hours)
     if plan.day_start + 86_400 >= plan.window_end:  # the window's last day: every session ends inside it
-        b_start = np.maximum(
-            b_start - np.maximum(b_start + b_duration - (plan.window_end - 1), 0), plan.block_start
-        )
+        b_start = np.maximum(b_start - np.maximum(b_start + b_duration - (plan.window_end - 1), 0), plan.block_start)
         too_long = b_start + b_duration > plan.window_end - 1
         if too_long.any():  # rare: squeeze the session to one event per second
             rows = too_long[b_sess]
@@ -332,12 +320,7 @@ def build_block(
     by_user = np.lexsort((start, s_user))
     prev = by_user[:-1]
     nxt = by_user[1:]
-    ok = (
-        (s_user[prev] == s_user[nxt])
-        & (start[nxt] - (start[prev] + duration[prev]) > 3600)
-        & has[prev]
-        & has[nxt]
-    )
+    ok = (s_user[prev] == s_user[nxt]) & (start[nxt] - (start[prev] + duration[prev]) > 3600) & has[prev] & has[nxt]
     if ok.any() and plan.reuse_rate > 0:
         chance = min(1.0, plan.reuse_rate * n_s / int(ok.sum()))
         pick = ok & (rng.random(len(ok)) < chance)

@@ -65,9 +65,7 @@ def _session_column(uuid: np.ndarray, missing: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def format_columns(
-    rows: Rows, day_start: int, times: pa.Array, cat: Catalogue, user_id: np.ndarray
-) -> list[pa.Array]:
+def format_columns(rows: Rows, day_start: int, times: pa.Array, cat: Catalogue, user_id: np.ndarray) -> list[pa.Array]:
     product = pa.array(rows.product)
     return [
         times.take(pa.array(rows.time - day_start)),
@@ -95,12 +93,17 @@ def string_bytes(arr: pa.Array) -> pa.Buffer:
 
 
 class MonthFile:
-    """One monthly CSV (or deterministic .csv.gz: mtime 0, no file name); writes on a helper thread."""
+    """One monthly CSV (or deterministic .csv.gz: mtime 0, no file name); writes on a helper thread.
+
+    Bytes go to a hidden `.NAME.partial` file that close() renames into place, so an
+    interrupted run never leaves a truncated file a loader would pick up.
+    """
 
     def __init__(self, path: Path, gzip: bool, pool: ThreadPoolExecutor) -> None:
         self.path = path
         self.rows = 0
-        self._raw: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._partial = path.with_name(f".{path.name}.partial")
+        self._raw: BinaryIO = open(self._partial, "wb")  # noqa: SIM115 - closed in close()
         self._out: BinaryIO = (
             gzip_module.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0, compresslevel=GZIP_LEVEL)
             if gzip
@@ -122,4 +125,5 @@ class MonthFile:
         if self._out is not self._raw:
             self._out.close()
         self._raw.close()
+        self._partial.replace(self.path)
         return self.path.stat().st_size
