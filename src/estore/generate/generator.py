@@ -200,8 +200,8 @@ def generate(
                 files.append(_close(current))
                 current = None
         finally:
-            if current is not None:
-                current.close()
+            if current is not None:  # interrupted: drop the unfinished file
+                current.abandon()
 
     n_users = int(stats.user_seen.sum())
     n_buyers = int(stats.buyer_seen.sum())

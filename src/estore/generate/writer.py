@@ -127,3 +127,10 @@ class MonthFile:
         self._raw.close()
         self._partial.replace(self.path)
         return self.path.stat().st_size
+
+    def abandon(self) -> None:
+        """Stop writing and delete the unfinished bytes."""
+        if self._pending is not None:
+            self._pending.exception()  # wait for the write in flight; its outcome no longer matters
+        self._raw.close()
+        self._partial.unlink(missing_ok=True)
