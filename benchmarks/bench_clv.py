@@ -160,9 +160,7 @@ def run_worker(kind: str, data_path: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=3_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
@@ -193,8 +191,7 @@ def main() -> None:
         for kind in ("ours", "warehouse"):
             runs = [run_worker(kind, path) for _ in range(args.repeats)]
             median = {
-                k: statistics.median(r[k] for r in runs)
-                for k in ("total_s", "fit_s", "predict_s", "peak_rss_mb")
+                k: statistics.median(r[k] for r in runs) for k in ("total_s", "fit_s", "predict_s", "peak_rss_mb")
             }
             print(
                 f"{kind:>9}: median of {args.repeats}: total {median['total_s']:.2f} s "

@@ -44,9 +44,7 @@ def run_once(events: int, seed: int, months: int, gzip: bool) -> dict[str, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--months", type=int, default=2)
@@ -70,9 +68,7 @@ def main() -> None:
         f"{med['events_per_s']:,.0f} events/s, peak RSS {med['peak_rss_mb']:,.0f} MB"
     )
     if a.json:
-        print(
-            json.dumps({"stage": "generate", "events": a.events, "format": fmt, "runs": runs, "median": med})
-        )
+        print(json.dumps({"stage": "generate", "events": a.events, "format": fmt, "runs": runs, "median": med}))
 
 
 if __name__ == "__main__":

@@ -75,19 +75,13 @@ def test_clv_formula_by_hand_for_one_customer():
         for k in range(1, months + 1)
     ]
     monthly = 1.05 ** (1 / 12) - 1
-    expected = sum(
-        spend * (cumulative[k] - cumulative[k - 1]) / (1 + monthly) ** k for k in range(1, months + 1)
-    )
-    ours = customer_lifetime_value(
-        CDNOW_BG, CDNOW_GG, x, tx, T, m, horizon_months=months, annual_discount_rate=0.05
-    )
+    expected = sum(spend * (cumulative[k] - cumulative[k - 1]) / (1 + monthly) ** k for k in range(1, months + 1))
+    ours = customer_lifetime_value(CDNOW_BG, CDNOW_GG, x, tx, T, m, horizon_months=months, annual_discount_rate=0.05)
     assert float(ours) == pytest.approx(expected, rel=1e-9)
 
 
 def test_simulated_spend_recovers_the_true_parameters():
-    sim = simulate(
-        20_000, r=0.5, alpha=5.0, a=0.8, b=2.5, T_range=(10, 60), p=6.0, q=4.0, gamma=15.0, seed=11
-    )
+    sim = simulate(20_000, r=0.5, alpha=5.0, a=0.8, b=2.5, T_range=(10, 60), p=6.0, q=4.0, gamma=15.0, seed=11)
     fit = fit_gamma_gamma(sim.frequency, sim.monetary_value)
     z = (fit.params.as_array() - np.array([6.0, 4.0, 15.0])) / fit.se.as_array()
     assert np.all(np.abs(z) < 4), z

@@ -136,9 +136,7 @@ def test_second_run_appends_a_fit_row_and_failures_keep_previous_results(warehou
     con.close()
     con = duckdb.connect(str(path))  # the results are in the file, not only in the session
     second = run_clv(con, horizon_months=6, annual_discount_rate=0.2)
-    fits = con.execute(
-        "select fit_id, r, alpha, a, b, p, q, gamma, customers, time_unit from marts.clv_model_fit"
-    ).df()
+    fits = con.execute("select fit_id, r, alpha, a, b, p, q, gamma, customers, time_unit from marts.clv_model_fit").df()
     assert fits["fit_id"].tolist() == [first.fit_id, second.fit_id] == [1, 2]
     assert fits["customers"].tolist() == [len(frame)] * 2 and set(fits["time_unit"]) == {"week"}
     row = fits.iloc[1]
@@ -199,9 +197,7 @@ def test_validate_holdout_totals_and_buckets(warehouse):
     expected = (
         pd.DataFrame({"bucket": np.minimum(x, 7).astype(int), "actual": actual, "predicted": predicted})
         .groupby("bucket")
-        .agg(
-            customers=("actual", "size"), actual_mean=("actual", "mean"), predicted_mean=("predicted", "mean")
-        )
+        .agg(customers=("actual", "size"), actual_mean=("actual", "mean"), predicted_mean=("predicted", "mean"))
         .reset_index()
     )
     stored = con.execute("select * from marts.clv_holdout_by_frequency order by bucket_order").df()

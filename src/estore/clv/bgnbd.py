@@ -89,9 +89,7 @@ def check_rfm(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> None:
         raise ClvFitError(f"{bad} customers have recency < 0 or recency > T; recency must lie in [0, T]")
 
 
-def log_likelihood_terms(
-    params: BgNbdParams | np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-) -> np.ndarray:
+def log_likelihood_terms(params: BgNbdParams | np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """Per-customer log-likelihood."""
     ll, _ = _loglik_and_grad(np.log(_params_array(params)), x, t_x, T, None, want_grad=False)
     return ll
@@ -209,9 +207,7 @@ def p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
     """P(alive at T | x, t_x, T); 1 for customers without repeat purchases."""
     x, t_x, T = _as_arrays(x, t_x, T)
     r, alpha, a, b = params.as_array()
-    log_odds_dead = (
-        np.log(a) - np.log(b + np.maximum(x, 1) - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
-    )
+    log_odds_dead = np.log(a) - np.log(b + np.maximum(x, 1) - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
     return np.where(x > 0, expit(-log_odds_dead), 1.0)
 
 

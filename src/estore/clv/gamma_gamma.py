@@ -99,9 +99,7 @@ def fit_gamma_gamma(frequency, monetary_value) -> GammaGammaFit:
     x, m = x[use], m[use]
     n = len(x)
     if n < MIN_REPEAT_BUYERS:
-        raise ClvFitError(
-            f"Gamma-Gamma needs at least {MIN_REPEAT_BUYERS} repeat buyers with positive spend; got {n}"
-        )
+        raise ClvFitError(f"Gamma-Gamma needs at least {MIN_REPEAT_BUYERS} repeat buyers with positive spend; got {n}")
     log_m, log_x, levels = np.log(m), np.log(x), XLevels.of(x)
 
     def loglik_grad(phi: np.ndarray) -> tuple[float, np.ndarray]:
@@ -118,9 +116,7 @@ def fit_gamma_gamma(frequency, monetary_value) -> GammaGammaFit:
             f"parameters {np.round(theta, 6).tolist()})"
         )
     if theta[1] <= 1:
-        raise ClvFitError(
-            f"Gamma-Gamma estimate q = {theta[1]:.3g} <= 1: spend is too heavy-tailed for a finite mean"
-        )
+        raise ClvFitError(f"Gamma-Gamma estimate q = {theta[1]:.3g} <= 1: spend is too heavy-tailed for a finite mean")
     return GammaGammaFit(
         params=GammaGammaParams(*map(float, theta)),
         se=GammaGammaParams(*map(float, result.se)),

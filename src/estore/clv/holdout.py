@@ -52,8 +52,7 @@ class HoldoutReport:
         ]
         for row in self.by_frequency.itertuples(index=False):
             lines.append(
-                f"{row.frequency_bucket:>22} {row.customers:>10,} {row.actual_mean:>12.4f} "
-                f"{row.predicted_mean:>15.4f}"
+                f"{row.frequency_bucket:>22} {row.customers:>10,} {row.actual_mean:>12.4f} {row.predicted_mean:>15.4f}"
             )
         return "\n".join(lines)
 
@@ -111,9 +110,7 @@ def validate_holdout(
         )
         .reset_index()
     )
-    by_frequency.insert(
-        0, "frequency_bucket", [f"{b}+" if b == TOP_BUCKET else str(b) for b in by_frequency["bucket"]]
-    )
+    by_frequency.insert(0, "frequency_bucket", [f"{b}+" if b == TOP_BUCKET else str(b) for b in by_frequency["bucket"]])
     by_frequency = by_frequency.rename(columns={"bucket": "bucket_order"})
     by_frequency["customers"] = by_frequency["customers"].astype("int64")
 
