@@ -51,3 +51,25 @@
     {%- endif -%}
     {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {%- endmacro %}
+
+
+{#-
+    The last non-NULL value of `value` in a window frame, written before OVER: `{{ last_non_null('x') }}
+    over (partition by ... order by ... rows between unbounded preceding and current row)`.
+    SQL:2011 puts IGNORE NULLS after the call; DuckDB and BigQuery take it inside.
+-#}
+{% macro last_non_null(value) -%}
+    {{ return(adapter.dispatch('last_non_null', 'estore')(value)) }}
+{%- endmacro %}
+
+{% macro default__last_non_null(value) -%}
+    last_value({{ value }}) ignore nulls
+{%- endmacro %}
+
+{% macro duckdb__last_non_null(value) -%}
+    last_value({{ value }} ignore nulls)
+{%- endmacro %}
+
+{% macro bigquery__last_non_null(value) -%}
+    last_value({{ value }} ignore nulls)
+{%- endmacro %}

@@ -37,15 +37,14 @@ live_loads as (
 
 ),
 
-existing as (
-
-    select * from {{ this }}
-
-),
-
+-- rows of loads that were replaced or vanished since the last build (the post-hook deletes them)
 dropped_rows as (
 
-    select * from existing
+    select
+        user_session,
+        user_id
+
+    from {{ this }}
     where load_id not in (select load_id from live_loads)
 
 ),
@@ -60,7 +59,9 @@ touched_sessions as (
 
 ),
 
--- rows already here whose session shares an id with the batch: their split may change
+-- rows already here whose session shares an id with the batch: their split may change.
+-- The existing table is read by each CTE with only the columns it needs: a CTE holding all of it
+-- would be materialized (it is read twice).
 context as (
 
     select
@@ -76,7 +77,7 @@ context as (
         existing.user_session,
         existing.load_id
 
-    from existing
+    from {{ this }} as existing
     inner join touched_sessions
         on existing.user_session = touched_sessions.user_session
         and existing.user_id = touched_sessions.user_id
@@ -131,40 +132,46 @@ with_previous_event as (
 
 ),
 
--- exact duplicates (same event_key) are adjacent in this order: keep the earliest load's row
-deduplicated as (
+-- exact duplicates (same event_key) are adjacent in this order: keep the earliest load's row.
+-- A session id starts a new session at its first event and after every gap longer than the
+-- timeout (a dropped duplicate has its twin's time, so the gaps are unchanged). The session key
+-- is hashed only on those starting rows (about one row in five), not on every event.
+split_starts as (
 
-    select * from with_previous_event
+    select
+        event_key,
+        event_time,
+        event_type,
+        product_id,
+        category_id,
+        category_code,
+        brand,
+        price,
+        user_id,
+        user_session,
+        load_id,
+        case
+            when previous_event_time is null
+                or event_time > {{ dbt.dateadd('minute', session_timeout_minutes, 'previous_event_time') }}
+                then {{ surrogate_key(['user_session', 'user_id', 'event_time']) }}
+        end as split_session_key
+
+    from with_previous_event
     where previous_event_key is null
         or previous_event_key <> event_key
 
 ),
 
--- a session id starts a new session at its first event and after every gap longer than the
--- timeout (a dropped duplicate has its twin's time, so the gaps are unchanged)
-split_starts as (
-
-    select
-        *,
-        case
-            when previous_event_time is null
-                or event_time > {{ dbt.dateadd('minute', session_timeout_minutes, 'previous_event_time') }}
-                then event_time
-        end as split_start_time
-
-    from deduplicated
-
-),
-
+-- every event takes the key of the latest session start at or before it
 sessionized as (
 
     select
         *,
-        max(split_start_time) over (
+        {{ last_non_null('split_session_key') }} over (
             partition by user_session, user_id
             order by event_time, event_key, load_id
             rows between unbounded preceding and current row
-        ) as session_start
+        ) as session_key
 
     from split_starts
 
@@ -185,7 +192,7 @@ final as (
         price,
         user_id,
         user_session,
-        {{ surrogate_key(['user_session', 'user_id', 'session_start']) }} as session_key,
+        session_key,
         load_id
 
     from sessionized
