@@ -1,5 +1,14 @@
 """Time `estore.transform.build()` on synthetic events: full builds and adding one month.
 
+The requirement is that adding one month to a warehouse that already holds several costs about
+the time of that month, not of all of them. With k = months - 1 it times (medians of --repeat):
+  (a) a full build of a fresh warehouse holding only one month (the last month alone),
+  (b) adding that month to a warehouse whose k earlier months are built (an incremental build),
+  (c) a full build of all k + 1 months,
+and prints (b)/(a) (about 1 is the goal) and (b)/(c). Each build also reports its CPU time
+(user + system of the build process), which another process competing for the cores does not
+inflate the way it inflates wall time.
+
 Fills raw.events of a fresh warehouse with DuckDB SQL (seeded, REES46-like proportions: ~95% views,
 ~3% carts, ~2% purchases, 32% empty category codes, 14% empty brands, 2% of session ids reused
 after a long gap, 0.5% exact duplicates, 0.1% rows without a session), one load per month.
@@ -13,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -28,9 +38,11 @@ from pathlib import Path
 from estore.transform import build
 r = build(Path(sys.argv[1]), Path(sys.argv[2]), full_refresh=sys.argv[3] == "1", memory_limit=sys.argv[4])
 import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": r.seconds, "nodes": len(r.nodes),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "slowest": sorted(((n.seconds, n.name) for n in r.nodes), reverse=True)[:6]}))
+                  "peak_rss_mb": usage.ru_maxrss / 1024,
+                  "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                  "slowest": sorted(((n.seconds, n.name) for n in r.nodes), reverse=True)[:8]}))
 """
 
 
@@ -136,6 +148,19 @@ def run_build(warehouse: Path, workspace: Path, *, full_refresh: bool, memory_li
     return info
 
 
+def median_of(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def summarize(label: str, runs: list[dict]) -> None:
+    print(
+        f"{label}: median {median_of(runs, 'seconds'):.1f} s (build()), "
+        f"process {median_of(runs, 'process_seconds'):.1f} s, CPU {median_of(runs, 'cpu_seconds'):.1f} s, "
+        f"peak RSS {max(r['peak_rss_mb'] for r in runs):,.0f} MB, {runs[0]['nodes']} nodes"
+    )
+    print("  slowest nodes:", ", ".join(f"{name} {s:.1f}s" for s, name in runs[0]["slowest"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -144,38 +169,51 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit for the builds")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
+    if args.months < 2:
+        parser.error("--months must be at least 2 (k built months plus one added)")
+    k = args.months - 1
+
+    def builds(wh: Path, ws: Path, *, full_refresh: bool, pristine: Path | None = None) -> list[dict]:
+        runs = []
+        for _ in range(args.repeat):
+            if pristine is not None:  # every incremental run starts from the same k built months
+                shutil.copyfile(pristine, wh)
+            runs.append(run_build(wh, ws, full_refresh=full_refresh, memory_limit=args.memory_limit))
+        return runs
 
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         root = Path(tmp)
-        full_ws = root / "full"
-        wh = full_ws / "warehouse.duckdb"
+
+        # (c) a full build of all k + 1 months
+        all_ws = root / "all"
+        all_wh = all_ws / "warehouse.duckdb"
         t = time.perf_counter()
-        fill(wh, args.events, args.months)
+        fill(all_wh, args.events, args.months)
         print(f"filled {args.events:,} events over {args.months} months in {time.perf_counter() - t:.1f} s")
+        full = builds(all_wh, all_ws, full_refresh=True)
+        summarize(f"(c) full build, all {args.months} months", full)
 
-        runs = [run_build(wh, full_ws, full_refresh=True, memory_limit=args.memory_limit) for _ in range(args.repeat)]
-        seconds = [r["seconds"] for r in runs]
-        print(
-            f"full build: median {statistics.median(seconds):.1f} s (build()), "
-            f"process {statistics.median(r['process_seconds'] for r in runs):.1f} s, "
-            f"peak RSS {max(r['peak_rss_mb'] for r in runs):,.0f} MB, {runs[0]['nodes']} nodes"
-        )
-        print("  slowest nodes:", ", ".join(f"{name} {s:.1f}s" for s, name in runs[0]["slowest"]))
+        # (a) a full build of a fresh warehouse holding only the added month
+        one_ws = root / "one"
+        one_wh = one_ws / "warehouse.duckdb"
+        fill(one_wh, args.events, args.months, first_month=k)
+        one = builds(one_wh, one_ws, full_refresh=True)
+        summarize(f"(a) full build, month {k + 1} alone", one)
 
-        # incremental: months 1..k built, then month k+1 added
+        # (b) months 1..k built, then month k + 1 loaded and built incrementally
         inc_ws = root / "incremental"
         inc_wh = inc_ws / "warehouse.duckdb"
-        k = args.months - 1
         fill(inc_wh, args.events, args.months, last_month=k)
         run_build(inc_wh, inc_ws, full_refresh=True, memory_limit=args.memory_limit)
         fill(inc_wh, args.events, args.months, first_month=k)
-        inc = run_build(inc_wh, inc_ws, full_refresh=False, memory_limit=args.memory_limit)
-        full = run_build(inc_wh, inc_ws, full_refresh=True, memory_limit=args.memory_limit)
-        print(
-            f"add month {k + 1} to {k} built months: incremental {inc['seconds']:.1f} s "
-            f"vs full rebuild {full['seconds']:.1f} s"
-        )
-        print("  incremental slowest:", ", ".join(f"{name} {s:.1f}s" for s, name in inc["slowest"]))
+        pristine = root / "k_months_built.duckdb"
+        shutil.copyfile(inc_wh, pristine)
+        inc = builds(inc_wh, inc_ws, full_refresh=False, pristine=pristine)
+        summarize(f"(b) incremental, month {k + 1} added to {k} built months", inc)
+
+        a, b, c = (median_of(runs, "seconds") for runs in (one, inc, full))
+        a_cpu, b_cpu, c_cpu = (median_of(runs, "cpu_seconds") for runs in (one, inc, full))
+        print(f"ratios: (b)/(a) {b / a:.2f} (CPU {b_cpu / a_cpu:.2f}), (b)/(c) {b / c:.2f} (CPU {b_cpu / c_cpu:.2f})")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""fct_events is incremental: adding and replacing loads gives what a full rebuild gives."""
+"""fct_events and fct_sessions are incremental: adding and replacing loads gives what a full rebuild gives.
+
+built_at (the build that last wrote a row) differs by construction, so the comparisons leave it out.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,10 @@ from estore.transform import build
 from .conftest import month_one, month_two
 from .support import _event, expected_events, read, write_warehouse
 
-FCT = "select * from marts.fct_events order by event_key"
-SESSIONS = "select * from marts.fct_sessions order by session_key"
+FCT = "select * exclude (built_at) from marts.fct_events order by event_key"
+SESSIONS = "select * exclude (built_at) from marts.fct_sessions order by session_key"
+STAMPS = "select event_key, user_session, user_id, built_at from marts.fct_events"
+SESSION_STAMPS = "select session_key, user_session, user_id, built_at from marts.fct_sessions"
 
 
 def late_rows(one: list[dict]) -> list[dict]:
@@ -38,10 +43,12 @@ def incremental(tmp_path_factory):
     write_warehouse(wh, {1: one})
     build(wh, ws)
     first = read(wh, FCT)
+    first_stamps = {"events": read(wh, STAMPS), "sessions": read(wh, SESSION_STAMPS)}
 
     write_warehouse(wh, {2: month_two() + late_rows(one)})
     second = build(wh, ws)
     after_add = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "result": second}
+    add_stamps = {"events": read(wh, STAMPS), "sessions": read(wh, SESSION_STAMPS)}
     build(wh, ws, full_refresh=True, select="+fct_sessions")
     rebuilt_add = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS)}
 
@@ -93,3 +100,49 @@ def test_replaced_load_rows_disappear(incremental):
     pd.testing.assert_frame_equal(incremental["after_replace"]["sessions"], incremental["rebuilt_replace"]["sessions"])
     expected = expected_events(incremental["raw"], live_loads={2, 3})
     assert len(events) == len(expected)
+
+
+def test_built_at_marks_only_the_rewritten_pairs(incremental):
+    """The second build stamps exactly the pairs it touched; fct_sessions carries the same stamps."""
+    before, after = incremental["first_stamps"], incremental["add_stamps"]
+    first_stamp = before["events"]["built_at"].unique()
+    assert len(first_stamp) == 1
+    events = after["events"]
+    new = events[events["built_at"] > first_stamp[0]]
+    raw = incremental["raw"]
+    added_pairs = set(map(tuple, raw.loc[raw["load_id"] == 2, ["user_session", "user_id"]].dropna().values))
+    pairs = set(zip(new["user_session"], new["user_id"], strict=True))
+    # load 2's exact duplicate of a built row is dropped before sessionizing: its pair is untouched
+    duplicate = (incremental["one"][0]["user_session"], incremental["one"][0]["user_id"])
+    assert duplicate in added_pairs and duplicate not in pairs
+    assert pairs == added_pairs - {duplicate}
+    # a pair's rows share one stamp, and its sessions carry it
+    assert (events.groupby(["user_session", "user_id"])["built_at"].nunique() == 1).all()
+    pair_stamp = events.groupby(["user_session", "user_id"])["built_at"].first()
+    sessions = after["sessions"].set_index(["user_session", "user_id"])["built_at"]
+    assert (sessions == pair_stamp.loc[sessions.index]).all()
+    # untouched rows kept the first build's stamp
+    old = events[events["built_at"] == first_stamp[0]]
+    assert len(old) + len(new) == len(events) and len(old) > len(new)
+
+
+def test_sessions_of_vanished_pairs_are_deleted(incremental):
+    """Pairs whose rows were all in the replaced load's dropped rows have no session left."""
+    before = set(
+        zip(
+            incremental["after_add"]["sessions"]["user_session"],
+            incremental["after_add"]["sessions"]["user_id"],
+            strict=True,
+        )
+    )
+    after = set(
+        zip(
+            incremental["after_replace"]["sessions"]["user_session"],
+            incremental["after_replace"]["sessions"]["user_id"],
+            strict=True,
+        )
+    )
+    vanished = before - after
+    assert len(vanished) >= 1
+    events = incremental["after_replace"]["events"]
+    assert not set(zip(events["user_session"], events["user_id"], strict=True)) & vanished

@@ -17,9 +17,14 @@
     session_key follows a changed split (delete+insert on event_key replaces them). Rows of loads
     that were replaced or vanished from raw.events are removed by the post-hook; their sessions
     are re-sessionized too.
+    Every row a build writes (new, or re-emitted because its session id was re-sessionized) gets
+    built_at = the start time of that build; untouched rows keep theirs. All rows of one
+    (user_session, user_id) are always written together, so they share one built_at: fct_sessions
+    uses it to rebuild only the sessions a build changed.
 -#}
 -- depends_on: {{ ref('int_loads') }}
 {%- set session_timeout_minutes = var('session_timeout_minutes') %}
+{%- set built_at = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') %}
 
 with
 
@@ -193,7 +198,8 @@ final as (
         user_id,
         user_session,
         session_key,
-        load_id
+        load_id,
+        cast('{{ built_at }}' as {{ dbt.type_timestamp() }}) as built_at
 
     from sessionized
 

@@ -1,13 +1,53 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['user_session', 'user_id'],
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_sessions_without_events(ref('fct_events')) }}",
+        ],
+    )
+}}
+
 {#-
-    A full table, rebuilt from fct_events on every build: one hash aggregate over fct_events, so
-    it is always consistent with fct_events.session_key (the expensive sessionization window
-    runs incrementally in fct_events).
+    Incremental (delete+insert on user_session, user_id): fct_events writes every row of a
+    (user_session, user_id) pair together and stamps them with its build's built_at, so the pairs
+    whose built_at is not yet here are exactly the pairs whose sessions changed since this table
+    was last built (one build or several). Their sessions are re-aggregated from those rows
+    alone, and every session of those pairs here is replaced: a pair whose split changed loses
+    the sessions that no longer exist. Pairs whose rows all vanished (replaced loads) are deleted
+    by the post-hook. A full refresh aggregates all of fct_events.
 -#}
+{%- set new_built_at = [] -%}
+{%- if is_incremental() and execute -%}
+    {%- set stamps = run_query(
+        "select distinct built_at from " ~ ref('fct_events')
+        ~ " except select distinct built_at from " ~ this
+    ) -%}
+    {%- for stamp in stamps.columns[0].values() -%}
+        {%- do new_built_at.append(stamp) -%}
+    {%- endfor -%}
+{%- endif %}
+
 with
 
 events as (
 
     select * from {{ ref('fct_events') }}
+    {%- if is_incremental() %}
+    -- a literal list, so the scan skips row groups written by earlier builds
+    where
+        {%- if new_built_at %}
+        built_at in (
+            {%- for stamp in new_built_at %}
+            cast('{{ stamp }}' as {{ dbt.type_timestamp() }}){{ "," if not loop.last }}
+            {%- endfor %}
+        )
+        {%- else %}
+        1 = 0
+        {%- endif %}
+    {%- endif %}
 
 ),
 
@@ -23,7 +63,8 @@ sessions as (
         sum(case when event_type = 'view' then 1 else 0 end) as views,
         sum(case when event_type = 'cart' then 1 else 0 end) as carts,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
-        sum(case when event_type = 'purchase' then price else 0 end) as revenue
+        sum(case when event_type = 'purchase' then price else 0 end) as revenue,
+        max(built_at) as built_at
 
     from events
     group by session_key
@@ -49,7 +90,8 @@ final as (
             when carts > 0 then 'cart'
             else 'view'
         end as funnel_stage,
-        purchases > 0 as is_purchase_session
+        purchases > 0 as is_purchase_session,
+        built_at
 
     from sessions
 
