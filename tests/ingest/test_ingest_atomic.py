@@ -21,9 +21,14 @@ BAD_LINES = ["2019-10-31 23:59:59 UTC,click,1,2,,,1.00,5,s", "2019-10-31 23:59:5
 
 LOADER = textwrap.dedent(
     """
+    import signal
     import sys
     from pathlib import Path
     from estore.ingest import load
+
+    # a shell that starts jobs in the background (CI runners do) hands them SIGINT ignored,
+    # and Python then installs no KeyboardInterrupt handler: restore it, as a terminal has it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def report(event):
         print(event.stage, event.fraction, flush=True)
