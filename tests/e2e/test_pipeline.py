@@ -9,20 +9,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from transform.support import expected_rfm, expected_users
 
 from .support import clean_events, estore, query, read_files
-
-SEGMENT_RULES = [  # the documented defaults, in order: (name, r range, fm range)
-    ("Champions", (4, 5), (4, 5)),
-    ("Loyal Customers", (3, 5), (3, 5)),
-    ("Potential Loyalists", (4, 5), (2, 3)),
-    ("Recent Customers", (5, 5), (1, 2)),
-    ("Promising", (4, 4), (1, 2)),
-    ("Needs Attention", (3, 3), (2, 3)),
-    ("About To Sleep", (3, 3), (1, 2)),
-    ("At Risk", (1, 2), (3, 5)),
-    ("Lost", (1, 2), (1, 3)),
-]
 
 
 @pytest.fixture(scope="module")
@@ -90,40 +79,13 @@ def test_session_conversion_rate(pipeline, expected):
     assert got.buying / got.n == pytest.approx(sessions.mean(), abs=1e-12)
 
 
-def rfm_expected(ev: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
-    as_of = ev.ts.max().normalize()
-    buys = ev[ev.event_type == "purchase"]
-    per_user = buys.groupby("user_id").agg(
-        last=("ts", "max"),
-        monetary=("price", "sum"),
-    )
-    per_user["frequency"] = buys.groupby("user_id")[["user_session", "session_no"]].apply(
-        lambda d: len(d.drop_duplicates())
-    )
-    per_user["recency_days"] = (as_of - per_user["last"].dt.normalize()).dt.days
-
-    def score(values: pd.Series, ascending: bool) -> pd.Series:
-        rank = values.rank(method="min", ascending=ascending)
-        pct = (rank - 1) / (len(values) - 1)
-        return np.minimum(bins, 1 + np.floor(bins * pct)).astype(int)
-
-    per_user["r_score"] = score(per_user.recency_days, ascending=False)
-    per_user["f_score"] = score(per_user.frequency, ascending=True)
-    per_user["m_score"] = score(per_user.monetary.round(2), ascending=True)
-    fm = (per_user.f_score + per_user.m_score) / 2
-
-    def segment(r: int, f: float) -> str:
-        for name, (r0, r1), (f0, f1) in SEGMENT_RULES:
-            if r0 <= r <= r1 and f0 <= f <= f1:
-                return name
-        raise AssertionError(f"no segment for r={r} fm={f}")
-
-    per_user["segment"] = [segment(r, f) for r, f in zip(per_user.r_score, fm, strict=True)]
-    return per_user
-
-
 def test_rfm_scores_and_segments(pipeline, expected):
-    want = rfm_expected(expected)
+    # the same pandas oracle as the dbt tests, fed with these independently cleaned events
+    events = expected.drop(columns="event_time").rename(columns={"ts": "event_time", "session_no": "session_start"})
+    users = expected_users(events)
+    want = expected_rfm(users.assign(revenue=users.revenue.round(2))).rename(
+        columns={"days_since_last_purchase": "recency_days", "orders": "frequency", "revenue": "monetary"}
+    )
     got = marts(
         pipeline,
         "select user_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment from marts.dim_user_rfm",
