@@ -30,47 +30,28 @@ bucketed as (
 
 ),
 
-by_events as (
-
-    select
-        'events' as dimension,
-        events_bucket as bucket,
-        events_bucket_order as bucket_order,
-        count(*) as sessions,
-        sum(case when is_purchase_session then 1 else 0 end) as purchase_sessions,
-        sum(revenue) as revenue,
-        avg(cast(events as {{ type_double() }})) as avg_events,
-        avg(cast(duration_seconds as {{ type_double() }})) as avg_duration_seconds
-
-    from bucketed
-    group by events_bucket, events_bucket_order
-
-),
-
-by_duration as (
-
-    select
-        'duration' as dimension,
-        duration_bucket as bucket,
-        duration_bucket_order as bucket_order,
-        count(*) as sessions,
-        sum(case when is_purchase_session then 1 else 0 end) as purchase_sessions,
-        sum(revenue) as revenue,
-        avg(cast(events as {{ type_double() }})) as avg_events,
-        avg(cast(duration_seconds as {{ type_double() }})) as avg_duration_seconds
-
-    from bucketed
-    group by duration_bucket, duration_bucket_order
-
-),
-
+-- one aggregate per bucketing, stacked
 unioned as (
 
-    select * from by_events
+    {% for dimension in ['events', 'duration'] %}
+    select
+        '{{ dimension }}' as dimension,
+        {{ dimension }}_bucket as bucket,
+        {{ dimension }}_bucket_order as bucket_order,
+        count(*) as sessions,
+        sum(case when is_purchase_session then 1 else 0 end) as purchase_sessions,
+        sum(revenue) as revenue,
+        avg(cast(events as {{ type_double() }})) as avg_events,
+        avg(cast(duration_seconds as {{ type_double() }})) as avg_duration_seconds
+
+    from bucketed
+    group by {{ dimension }}_bucket, {{ dimension }}_bucket_order
+    {% if not loop.last %}
 
     union all
 
-    select * from by_duration
+    {% endif %}
+    {% endfor %}
 
 ),
 
