@@ -255,6 +255,8 @@ def _build(settings: Settings, **kwargs) -> None:
         )
     if outcome.clv_message:
         err.print(f"[yellow]{outcome.clv_message}[/yellow]")
+    pub = outcome.published
+    console.print(f"published {len(pub.tables)} tables to {pub.path} in {pub.seconds:.1f} s")
 
 
 def _print_summary(settings: Settings) -> None:

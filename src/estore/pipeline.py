@@ -1,4 +1,4 @@
-"""The steps a run chains together: load files, build the dbt models, fit customer value.
+"""The steps a run chains together: load files, build the dbt models, fit customer value, publish.
 
 The CLI (and any orchestrator) calls these functions; no step's logic lives anywhere else.
 """
@@ -20,6 +20,7 @@ class BuildOutcome:
     dbt: Any  # estore.transform.BuildResult
     clv: Any | None  # estore.clv.ClvRun, None when the fit was not possible
     clv_message: str | None  # why there is no new fit, when there is none
+    published: Any  # estore.serving.Published: the snapshot the dashboard now reads
 
 
 def load(settings: Settings, paths: list[str], *, replace: bool = False, progress: Callable | None = None):
@@ -39,12 +40,14 @@ def load(settings: Settings, paths: list[str], *, replace: bool = False, progres
 def build(
     settings: Settings, *, full_refresh: bool = False, select: str | None = None, progress: Callable | None = None
 ) -> BuildOutcome:
-    """Build every dbt model, fit the customer-value models, then build the models that read the fit.
+    """Build every dbt model, fit the customer-value models, build the models that read the fit, publish.
 
     Models tagged `after_clv` read `marts.dim_user_clv`, which the fit writes, so they are
-    built in a second, short dbt invocation once the fit is in.
+    built in a second, short dbt invocation once the fit is in. Only a build that succeeded
+    is published to the serving snapshot; a failed one raises and leaves the last good one.
     """
     from estore.clv import ClvFitError, run_clv
+    from estore.serving import publish
     from estore.transform import build as dbt_build
 
     def dbt(**kwargs):
@@ -60,7 +63,9 @@ def build(
         )
 
     if select is not None:
-        return BuildOutcome(dbt(select=select), None, "customer value not refitted: --select builds part of the models")
+        result = dbt(select=select)
+        message = "customer value not refitted: --select builds part of the models"
+        return BuildOutcome(result, None, message, publish(settings))
     result = dbt(exclude=f"tag:{AFTER_CLV}")
     with connect(settings.warehouse, memory_limit=settings.memory_limit, threads=settings.threads) as con:
         try:
@@ -76,4 +81,4 @@ def build(
     if has_fit:
         after = dbt(select=f"tag:{AFTER_CLV}")
         result = replace(result, nodes=result.nodes + after.nodes, seconds=result.seconds + after.seconds)
-    return BuildOutcome(result, clv, message)
+    return BuildOutcome(result, clv, message, publish(settings))

@@ -38,6 +38,11 @@ class Settings:
         return self.workspace / "warehouse.duckdb"
 
     @property
+    def serving(self) -> Path:
+        """The read-only snapshot of the marts that the dashboard and report read (estore.serving)."""
+        return self.workspace / "serving.duckdb"
+
+    @property
     def logs_dir(self) -> Path:
         return self.workspace / "logs"
 

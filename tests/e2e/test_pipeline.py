@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -149,3 +150,25 @@ def test_one_funnel_row(pipeline, expected):
     assert row.sessions_with_purchase == day.purchase.sum()
     carting = day[day.cart]
     assert row.cart_abandonment_rate == pytest.approx((~carting.purchase).mean())
+
+
+def test_the_serving_snapshot_holds_the_built_marts(pipeline):
+    """Every served table equals its mart row for row (compared in both directions)."""
+    workspace = pipeline["workspace"]
+    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+        con.execute(f"attach '{workspace / 'serving.duckdb'}' as served (read_only)")
+        served = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'served' and table_name != 'serving_build'"
+        ).fetchall()]  # fmt: skip
+        marts = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() and schema_name = 'marts'"
+        ).fetchall()]  # fmt: skip
+        assert sorted(served) == sorted(set(marts) - {"fct_events"})
+        for table in served:
+            diff = con.execute(
+                f"select count(*) from ((from marts.{table} except all from served.marts.{table}) "
+                f"union all (from served.marts.{table} except all from marts.{table}))"
+            ).fetchone()[0]
+            assert diff == 0, table
+        events = con.execute("select count(*) from marts.fct_events").fetchone()[0]
+        assert con.execute("select events from served.marts.serving_build").fetchone()[0] == events
