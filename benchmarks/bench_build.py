@@ -10,8 +10,9 @@ and prints (b)/(a) (about 1 is the goal) and (b)/(c). Each build also reports it
 inflate the way it inflates wall time.
 
 Fills raw.events of a fresh warehouse with DuckDB SQL (seeded, REES46-like proportions: ~95% views,
-~3% carts, ~2% purchases, 32% empty category codes, 14% empty brands, 2% of session ids reused
-after a long gap, 0.5% exact duplicates, 0.1% rows without a session), one load per month.
+~3% carts, ~2% purchases, 32% empty category codes, one code per category_id, 14% empty brands,
+2% of session ids reused after a long gap, 0.5% exact duplicates, 0.1% rows without a session),
+one load per month.
 
     python benchmarks/bench_build.py --events 10000000 --months 4 --repeat 3
 
@@ -101,8 +102,10 @@ def fill(
                     event_type,
                     product_id,
                     2053013552226107603 + product_id % 600 as category_id,
-                    case when product_id % 100 < 32 then null
-                         else 'cat' || (product_id % 40) || '.sub' || (product_id % 7) end as category_code,
+                    -- one code per category_id, as in REES46 (a category whose code changes moves
+                    -- all its events, and the build recomputes every month holding them)
+                    case when product_id % 600 < 192 then null
+                         else 'cat' || (product_id % 600 % 40) || '.sub' || (product_id % 600 % 7) end as category_code,
                     case when product_id % 100 < 14 then null else 'brand' || (product_id % 3000) end as brand,
                     cast(product_id % 2600 + 0.99 as decimal(12, 2)) as price,
                     512000000 + user_no as user_id,

@@ -20,19 +20,46 @@ FCT = "select * exclude (built_at) from marts.fct_events order by event_key"
 SESSIONS = "select * exclude (built_at) from marts.fct_sessions order by session_key"
 STAMPS = "select event_key, user_session, user_id, built_at from marts.fct_events"
 SESSION_STAMPS = "select session_key, user_session, user_id, built_at from marts.fct_sessions"
+# the marts summed from the monthly, incremental int_session_groups_by_month
+GROUP_MARTS = {
+    "brand_performance": "brand",
+    "funnel_by_brand": "brand",
+    "category_performance": "category_code",
+    "funnel_by_category": "category_level_1",
+}
+GROUP_STAMPS = (
+    "select session_month, dimension, group_value, built_at from intermediate.int_session_groups_by_month order by all"
+)
+REBUILD = "+fct_sessions " + " ".join(f"+{mart}" for mart in GROUP_MARTS)
+
+
+def group_marts(wh) -> dict[str, pd.DataFrame]:
+    return {mart: read(wh, f"select * from marts.{mart} order by {key}") for mart, key in GROUP_MARTS.items()}
 
 
 def late_rows(one: list[dict]) -> list[dict]:
-    """Rows that change sessions already built: a bridge, a continuation and a duplicate."""
+    """Rows that change sessions already built (a bridge, a continuation and a duplicate), and rows
+    that move month-one events to other groups: product 5 (samsung) is now mostly sold as 'lg',
+    and category 12's newest code puts it under another top-level category."""
     base = datetime(2019, 10, 20, 10, 0, 0)
-    return [
-        # between the two events of 'gap61' (61 min apart): merges its two sessions into one
-        _event(base + timedelta(minutes=30), "cart", 2, 901, "gap61"),
-        # 'gap60' continues 50 minutes after its last event: same session, new end
-        _event(base + timedelta(minutes=170), "purchase", 1, 900, "gap60"),
-        # an exact duplicate of a row already built
-        dict(one[0]),
+    relabel = [
+        _event(datetime(2019, 11, 3, 9, 0) + timedelta(minutes=i), "view", 5, 950, "relabel", brand="lg")
+        for i in range(100)
     ]
+    recode = {**_event(datetime(2019, 11, 30, 23, 0), "view", 2, 951, "recode"), "category_code": "electronics.cpu"}
+    assert recode["category_id"] == 12
+    return (
+        relabel
+        + [recode]
+        + [
+            # between the two events of 'gap61' (61 min apart): merges its two sessions into one
+            _event(base + timedelta(minutes=30), "cart", 2, 901, "gap61"),
+            # 'gap60' continues 50 minutes after its last event: same session, new end
+            _event(base + timedelta(minutes=170), "purchase", 1, 900, "gap60"),
+            # an exact duplicate of a row already built
+            dict(one[0]),
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +74,22 @@ def incremental(tmp_path_factory):
 
     write_warehouse(wh, {2: month_two() + late_rows(one)})
     second = build(wh, ws)
-    after_add = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "result": second}
-    add_stamps = {"events": read(wh, STAMPS), "sessions": read(wh, SESSION_STAMPS)}
-    build(wh, ws, full_refresh=True, select="+fct_sessions")
-    rebuilt_add = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS)}
+    after_add = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "groups": group_marts(wh), "result": second}
+    add_stamps = {"events": read(wh, STAMPS), "sessions": read(wh, SESSION_STAMPS), "groups": read(wh, GROUP_STAMPS)}
+    build(wh, ws, select=REBUILD)  # nothing new
+    noop_stamps = read(wh, GROUP_STAMPS)
+    build(wh, ws, full_refresh=True, select=REBUILD)
+    rebuilt_add = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "groups": group_marts(wh)}
 
     # load 1's file is replaced by a version without its first 40 rows (the loader swaps the rows)
     with duckdb.connect(str(wh)) as con:
         con.execute("update raw.load_ledger set status = 'replaced' where load_id = 1")
         con.execute("delete from raw.events where load_id = 1")
     write_warehouse(wh, {3: one[40:]})
-    build(wh, ws, select="+fct_sessions")
-    after_replace = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS)}
-    build(wh, ws, full_refresh=True, select="+fct_sessions")
-    rebuilt_replace = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS)}
+    build(wh, ws, select=REBUILD)
+    after_replace = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "groups": group_marts(wh)}
+    build(wh, ws, full_refresh=True, select=REBUILD)
+    rebuilt_replace = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "groups": group_marts(wh)}
     raw = read(wh, "select * from raw.events")
     return locals()
 
@@ -69,6 +98,37 @@ def test_adding_a_load_equals_a_full_rebuild(incremental):
     pd.testing.assert_frame_equal(incremental["after_add"]["events"], incremental["rebuilt_add"]["events"])
     pd.testing.assert_frame_equal(incremental["after_add"]["sessions"], incremental["rebuilt_add"]["sessions"])
     assert len(incremental["after_add"]["events"]) > len(incremental["first"])
+
+
+@pytest.mark.parametrize("stage", ["add", "replace"])
+def test_brand_and_category_marts_equal_a_full_rebuild(incremental, stage):
+    """Month-one events moved to another brand and category by month two's rows, and sessions
+    deleted with a replaced load, are reflected exactly as a full rebuild has them."""
+    after, rebuilt = incremental[f"after_{stage}"]["groups"], incremental[f"rebuilt_{stage}"]["groups"]
+    for mart in GROUP_MARTS:
+        pd.testing.assert_frame_equal(after[mart], rebuilt[mart], check_exact=False, rtol=1e-12, obj=mart)
+
+
+def test_a_build_without_changes_recomputes_no_month(incremental):
+    pd.testing.assert_frame_equal(incremental["noop_stamps"], incremental["add_stamps"]["groups"])
+
+
+def test_events_moved_to_another_group_are_counted_there(incremental):
+    groups = incremental["after_replace"]["groups"]
+    events = expected_events(incremental["raw"], live_loads={2, 3})
+    views = events[events.event_type == "view"]
+    labels = events.dropna(subset=["brand"]).groupby(["product_id", "brand"]).size().rename("n").reset_index()
+    canonical = labels.sort_values(["product_id", "n", "brand"], ascending=[True, False, True]).drop_duplicates(
+        "product_id"
+    )
+    lg = set(canonical.product_id[canonical.brand == "lg"])
+    assert 5 in lg and (views.brand[views.product_id == 5] == "samsung").any()
+    brands = groups["brand_performance"].set_index("brand")
+    assert brands.loc["lg", "views"] == views.product_id.isin(lg).sum()
+    codes = groups["category_performance"].set_index("category_code")
+    assert "computers.components.cpu.intel" not in codes.index
+    assert codes.loc["electronics.cpu", "category_level_1"] == "electronics"
+    assert codes.loc["electronics.cpu", "views"] == (views.category_id == 12).sum()
 
 
 def test_late_rows_resessionize_existing_sessions(incremental):
@@ -123,7 +183,9 @@ def test_built_at_marks_only_the_rewritten_pairs(incremental):
     assert (sessions == pair_stamp.loc[sessions.index]).all()
     # untouched rows kept the first build's stamp
     old = events[events["built_at"] == first_stamp[0]]
-    assert len(old) + len(new) == len(events) and len(old) > len(new)
+    first = incremental["first"]
+    untouched = [pair not in pairs for pair in zip(first["user_session"], first["user_id"], strict=True)]
+    assert len(old) + len(new) == len(events) and len(old) == sum(untouched) > 0
 
 
 def test_sessions_of_vanished_pairs_are_deleted(incremental):

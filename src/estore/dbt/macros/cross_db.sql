@@ -73,3 +73,13 @@
 {% macro bigquery__last_non_null(value) -%}
     last_value({{ value }} ignore nulls)
 {%- endmacro %}
+
+
+{#-
+    The time this dbt invocation started, as a timestamp literal: the stamp incremental models
+    write on the rows a build (re)writes (fct_events.built_at, ...), so later builds can tell
+    which rows changed since they last ran.
+-#}
+{% macro build_stamp() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}

@@ -1,26 +1,63 @@
 {#-
     The funnel columns shared by funnel_daily, funnel_by_category, funnel_by_brand and
-    funnel_by_segment, aggregated over rows of one session (or one session x group) that carry
-    the booleans has_view, has_cart and has_purchase. Every rate is conditional on the earlier
-    stage, so it always lies in [0, 1] even when a session carts or buys without a view event:
+    funnel_by_segment. Every rate is conditional on the earlier stage, so it always lies in
+    [0, 1] even when a session carts or buys without a view event:
       view_to_cart_rate      = sessions with a view and a cart     / sessions with a view
       cart_to_purchase_rate  = sessions with a cart and a purchase / sessions with a cart
       view_to_purchase_rate  = sessions with a view and a purchase / sessions with a view
       cart_abandonment_rate  = sessions with a cart, no purchase   / sessions with a cart
     Rates are NULL when their denominator is 0.
+
+    funnel_session_counts() counts, over rows of one session (or one session x group) carrying
+    the booleans has_view, has_cart and has_purchase, the sessions at each stage.
+    funnel_measures() is those counts and the rates; funnel_measures_from_counts() gives the same
+    columns from rows that already hold the counts (summed, e.g. over months).
 -#}
-{% macro funnel_measures() -%}
+{% macro funnel_session_counts() -%}
     cast(count(*) as {{ dbt.type_bigint() }}) as sessions,
     cast(sum(case when has_view then 1 else 0 end) as {{ dbt.type_bigint() }}) as sessions_with_view,
     cast(sum(case when has_cart then 1 else 0 end) as {{ dbt.type_bigint() }}) as sessions_with_cart,
     cast(sum(case when has_purchase then 1 else 0 end) as {{ dbt.type_bigint() }}) as sessions_with_purchase,
     cast(sum(case when has_cart and not has_purchase then 1 else 0 end) as {{ dbt.type_bigint() }}) as abandoned_cart_sessions,
-    cast(sum(case when has_view and has_cart then 1 else 0 end) as {{ type_double() }})
-        / nullif(sum(case when has_view then 1 else 0 end), 0) as view_to_cart_rate,
-    cast(sum(case when has_cart and has_purchase then 1 else 0 end) as {{ type_double() }})
-        / nullif(sum(case when has_cart then 1 else 0 end), 0) as cart_to_purchase_rate,
-    cast(sum(case when has_view and has_purchase then 1 else 0 end) as {{ type_double() }})
-        / nullif(sum(case when has_view then 1 else 0 end), 0) as view_to_purchase_rate,
-    cast(sum(case when has_cart and not has_purchase then 1 else 0 end) as {{ type_double() }})
-        / nullif(sum(case when has_cart then 1 else 0 end), 0) as cart_abandonment_rate
+    cast(sum(case when has_view and has_cart then 1 else 0 end) as {{ dbt.type_bigint() }}) as view_and_cart_sessions,
+    cast(sum(case when has_cart and has_purchase then 1 else 0 end) as {{ dbt.type_bigint() }}) as cart_and_purchase_sessions,
+    cast(sum(case when has_view and has_purchase then 1 else 0 end) as {{ dbt.type_bigint() }}) as view_and_purchase_sessions
+{%- endmacro %}
+
+{% macro funnel_measures() -%}
+    {{ _funnel_columns(
+        'count(*)',
+        'sum(case when has_view then 1 else 0 end)',
+        'sum(case when has_cart then 1 else 0 end)',
+        'sum(case when has_purchase then 1 else 0 end)',
+        'sum(case when has_cart and not has_purchase then 1 else 0 end)',
+        'sum(case when has_view and has_cart then 1 else 0 end)',
+        'sum(case when has_cart and has_purchase then 1 else 0 end)',
+        'sum(case when has_view and has_purchase then 1 else 0 end)'
+    ) }}
+{%- endmacro %}
+
+{% macro funnel_measures_from_counts() -%}
+    {{ _funnel_columns(
+        'sum(sessions)',
+        'sum(sessions_with_view)',
+        'sum(sessions_with_cart)',
+        'sum(sessions_with_purchase)',
+        'sum(abandoned_cart_sessions)',
+        'sum(view_and_cart_sessions)',
+        'sum(cart_and_purchase_sessions)',
+        'sum(view_and_purchase_sessions)'
+    ) }}
+{%- endmacro %}
+
+{% macro _funnel_columns(sessions, with_view, with_cart, with_purchase, abandoned, view_cart, cart_purchase, view_purchase) -%}
+    cast({{ sessions }} as {{ dbt.type_bigint() }}) as sessions,
+    cast({{ with_view }} as {{ dbt.type_bigint() }}) as sessions_with_view,
+    cast({{ with_cart }} as {{ dbt.type_bigint() }}) as sessions_with_cart,
+    cast({{ with_purchase }} as {{ dbt.type_bigint() }}) as sessions_with_purchase,
+    cast({{ abandoned }} as {{ dbt.type_bigint() }}) as abandoned_cart_sessions,
+    cast({{ view_cart }} as {{ type_double() }}) / nullif({{ with_view }}, 0) as view_to_cart_rate,
+    cast({{ cart_purchase }} as {{ type_double() }}) / nullif({{ with_cart }}, 0) as cart_to_purchase_rate,
+    cast({{ view_purchase }} as {{ type_double() }}) / nullif({{ with_view }}, 0) as view_to_purchase_rate,
+    cast({{ abandoned }} as {{ type_double() }}) / nullif({{ with_cart }}, 0) as cart_abandonment_rate
 {%- endmacro %}

@@ -24,7 +24,6 @@
 -#}
 -- depends_on: {{ ref('int_loads') }}
 {%- set session_timeout_minutes = var('session_timeout_minutes') %}
-{%- set built_at = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') %}
 
 with
 
@@ -199,7 +198,7 @@ final as (
         user_session,
         session_key,
         load_id,
-        cast('{{ built_at }}' as {{ dbt.type_timestamp() }}) as built_at
+        {{ build_stamp() }} as built_at
 
     from sessionized
 

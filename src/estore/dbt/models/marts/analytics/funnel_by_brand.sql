@@ -1,60 +1,27 @@
 {#-
     The session funnel per canonical brand (dim_products.brand, 'unknown' when the product has
     none). A session counts once for every brand it has an event in; its stages there are those
-    of its events on that brand's products only.
+    of its events on that brand's products only. Summed over the months of
+    int_session_groups_by_month.
 -#}
 with
 
-events as (
+brand_months as (
 
-    select * from {{ ref('fct_events') }}
-
-),
-
-products as (
-
-    select * from {{ ref('dim_products') }}
-
-),
-
-branded_events as (
-
-    select
-        events.session_key,
-        coalesce(products.brand, 'unknown') as brand,
-        events.event_type,
-        events.price
-
-    from events
-    left join products
-        on events.product_id = products.product_id
-
-),
-
-session_brands as (
-
-    select
-        session_key,
-        brand,
-        max(case when event_type = 'view' then 1 else 0 end) = 1 as has_view,
-        max(case when event_type = 'cart' then 1 else 0 end) = 1 as has_cart,
-        max(case when event_type = 'purchase' then 1 else 0 end) = 1 as has_purchase,
-        sum(case when event_type = 'purchase' then price else 0 end) as revenue
-
-    from branded_events
-    group by session_key, brand
+    select * from {{ ref('int_session_groups_by_month') }}
+    where dimension = 'brand'
 
 ),
 
 final as (
 
     select
-        brand,
-        {{ funnel_measures() }},
+        group_value as brand,
+        {{ funnel_measures_from_counts() }},
         sum(revenue) as revenue
 
-    from session_brands
-    group by brand
+    from brand_months
+    group by group_value
 
 )
 
