@@ -7,13 +7,17 @@ UV        := .tools/bin/uv
 VENV      := .venv
 ESTORE    := $(VENV)/bin/estore --workspace $(WORKSPACE)
 
-.PHONY: run test setup bench lint clean
+.PHONY: run test setup chromium bench lint clean
 
 run: setup $(WORKSPACE)/landing/generation.json  ## generate a sample, load it, build every model, print the summary
 	$(ESTORE) run $(WORKSPACE)/landing
 
-test: setup  ## run the whole test suite
+test: setup chromium  ## run the whole test suite
 	$(VENV)/bin/pytest
+
+# the dashboard's browser tests drive Debian's chromium with Playwright (never `playwright install`)
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 setup: $(VENV)/.synced
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -192,6 +193,121 @@ def validate_clv(
     settings = _settings(ctx, var)
     report = run_validation(settings, calibration_end)
     console.print(report.render())
+
+
+# --- dashboard, report, exports (all read the serving snapshot, never the warehouse) --------
+
+FromOption = Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day, YYYY-MM-DD.")]
+ToOption = Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day, YYYY-MM-DD.")]
+CategoryOption = Annotated[str | None, typer.Option(help="Top-level category, e.g. electronics.")]
+
+
+@app.command()
+def dashboard(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve on.")] = 8501,
+) -> None:
+    """Serve the marketing dashboard (Streamlit) for the workspace on 127.0.0.1 until Ctrl-C.
+
+    It reads the last published build only, so it keeps working while a build runs.
+    Example: estore --workspace estore-data dashboard --port 8501
+    """
+    from estore.dashboard.server import serve
+
+    settings = _settings(ctx)
+    if not settings.serving.exists():
+        err.print(f"[yellow]nothing published in {settings.workspace} yet: the dashboard will say what to run[/yellow]")
+
+    def started(url: str) -> None:
+        console.print(f"dashboard for {settings.workspace}: [bold]{url}[/bold]  (Ctrl-C to stop)", soft_wrap=True)
+
+    code = serve(settings, port, on_start=started)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    category: CategoryOption = None,
+    segment: Annotated[str | None, typer.Option(help="RFM segment, e.g. Champions.")] = None,
+) -> None:
+    """Write one self-contained HTML report (headline numbers and charts) that opens offline.
+
+    Example: estore report --out report.html --from 2019-11-01 --to 2019-11-30
+    """
+    from estore.dashboard import data
+    from estore.report import write_report
+
+    settings = _settings(ctx)
+    filters = None
+    if any(v is not None for v in (date_from, date_to, category, segment)):
+        filters = data.filters_for(
+            settings,
+            data.build_info(settings),
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
+            category=category,
+            segment=segment,
+        )
+    result = write_report(settings, out, filters)
+    if result.empty:
+        err.print(f"[yellow]{result.message}[/yellow]")
+    console.print(f"report: {result.path.resolve()}")
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="File to write; the format follows --format.")],
+    segment: Annotated[str | None, typer.Option(help="RFM segment, e.g. 'At Risk'; all customers if unset.")] = None,
+    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    category: CategoryOption = None,
+) -> None:
+    """Export a customer list (user_id, segment, RFM, revenue, predicted CLV, P(alive)) for marketing tools.
+
+    With --from/--to/--category only the customers who bought then and there.
+    Example: estore export --segment 'At Risk' --format parquet --out at_risk.parquet
+    """
+    from estore import exports
+    from estore.dashboard import data
+
+    settings = _settings(ctx)
+    info = data.build_info(settings)
+    filters = data.filters_for(
+        settings,
+        info,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+        category=category,
+        segment=segment,
+    )
+    df = exports.customer_list(settings, segment, filters)
+    path = exports.write(df, out, format.lower())
+    console.print(f"{len(df):,} customers written to {path.resolve()}")
+
+
+@app.command()
+def ui(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 3000,
+) -> None:
+    """Start the Dagster UI and daemon for the workspace: new landed files load and the models rebuild.
+
+    Runs until Ctrl-C or SIGTERM and then stops every process it started. See docs/orchestration.md.
+    Example: estore --workspace estore-data ui --port 3000
+    """
+    from estore.orchestration.ui import serve
+
+    code = serve(_settings(ctx), host=host, port=port, out=console.print)
+    if code:
+        raise typer.Exit(code)
 
 
 # --- printing helpers -------------------------------------------------------------------

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from estore.errors import EstoreError
 
@@ -21,7 +22,38 @@ _SECTIONS = {
     "duckdb": {"memory_limit", "threads"},
     "dbt": {"vars"},
     "clv": {"horizon_months", "annual_discount_rate"},
+    "orchestration": {
+        "landing",
+        "max_quarantine_share",
+        "sensor_interval_seconds",
+        "settle_seconds",
+        "sensor_stale_minutes",
+        "load_attempts",
+        "daily_build_cron",
+        "weekly_snapshot_cron",
+        "timezone",
+    },
 }
+
+
+@dataclass(frozen=True)
+class OrchestrationSettings:
+    """How Dagster (`estore ui`, estore.orchestration) watches the landing location and rebuilds.
+
+    `landing` is a folder (relative paths are inside the workspace) or a gs:// / s3:// URL
+    (needs the `cloud` extra). The Slack webhook is a secret, so it comes only from the
+    environment (ESTORE_SLACK_WEBHOOK_URL), never from the file.
+    """
+
+    landing: str = "landing"
+    max_quarantine_share: float = 0.01  # above this share of a file's rows in quarantine, its check fails
+    sensor_interval_seconds: int = 30  # how often the landing sensor looks for new files
+    settle_seconds: int = 30  # a local file must be unchanged this long before it is loaded (still being copied)
+    sensor_stale_minutes: int = 30  # warn when the landing sensor has not ticked for this long
+    load_attempts: int = 3  # runs per file version before the sensor gives up on it
+    daily_build_cron: str = "0 3 * * *"
+    weekly_snapshot_cron: str = "0 4 * * 1"
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -32,6 +64,7 @@ class Settings:
     threads: int | None = None
     clv_horizon_months: int = 12
     clv_annual_discount_rate: float = 0.10
+    orchestration: OrchestrationSettings = field(default_factory=OrchestrationSettings)
 
     @property
     def warehouse(self) -> Path:
@@ -50,6 +83,18 @@ class Settings:
     def config_file(self) -> Path:
         return self.workspace / CONFIG_FILE
 
+    @property
+    def landing(self) -> str:
+        """The landing location: an absolute folder path, or a URL such as gs://bucket/prefix."""
+        landing = self.orchestration.landing
+        if "://" in landing:
+            return landing.rstrip("/")
+        return str((self.workspace / Path(landing).expanduser()).resolve())
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.workspace / "dagster"
+
 
 def load_settings(workspace: Path | str | None = None, cli_vars: dict[str, Any] | None = None) -> Settings:
     """Resolve the workspace (option, then ESTORE_WORKSPACE, then ./estore-data) and its config."""
@@ -65,7 +110,46 @@ def load_settings(workspace: Path | str | None = None, cli_vars: dict[str, Any] 
         threads=int(threads) if threads else None,
         clv_horizon_months=int(clv.get("horizon_months", 12)),
         clv_annual_discount_rate=float(clv.get("annual_discount_rate", 0.10)),
+        orchestration=_orchestration(ws / CONFIG_FILE, config.get("orchestration", {})),
     )
+
+
+def _orchestration(path: Path, values: dict[str, Any]) -> OrchestrationSettings:
+    """The [orchestration] section, checked value by value; ESTORE_LANDING overrides `landing`."""
+    defaults = OrchestrationSettings()
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        default = getattr(defaults, key)
+        if isinstance(default, str):
+            ok = isinstance(value, str) and value.strip() != ""
+            expected = "a non-empty string"
+        elif isinstance(default, float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+            expected = "a number between 0 and 1"
+        else:
+            least = 0 if key == "settle_seconds" else 1
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= least
+            expected = f"a whole number of at least {least}"
+        if not ok:
+            raise EstoreError(f"{path}: [orchestration] {key} = {value!r} is not valid; expected {expected}")
+        checked[key] = value
+    for key in ("daily_build_cron", "weekly_snapshot_cron"):
+        if key in checked and len(checked[key].split()) != 5:
+            raise EstoreError(
+                f"{path}: [orchestration] {key} = {checked[key]!r} is not a cron schedule; "
+                'expected five fields, e.g. "0 3 * * *"'
+            )
+    if "timezone" in checked:
+        try:
+            ZoneInfo(checked["timezone"])
+        except (ValueError, ZoneInfoNotFoundError):
+            raise EstoreError(
+                f"{path}: [orchestration] timezone = {checked['timezone']!r} is not a known time zone; "
+                'expected an IANA name such as "UTC" or "Europe/Berlin"'
+            ) from None
+    if os.environ.get("ESTORE_LANDING"):
+        checked["landing"] = os.environ["ESTORE_LANDING"]
+    return replace(defaults, **checked)
 
 
 def parse_var(text: str) -> tuple[str, Any]:

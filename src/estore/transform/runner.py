@@ -62,6 +62,59 @@ class BuildResult:
         raise KeyError(name)
 
 
+@dataclass(frozen=True)
+class DbtInvocation:
+    """What every dbt command on the packaged project needs, for this workspace.
+
+    `args` follow the dbt command name (project, profiles, target and log paths, vars); `env`
+    holds the variables the profile reads. The CLI's in-process build and Dagster's dbt assets
+    (estore.orchestration) both start from here, so they build the same warehouse.
+    """
+
+    args: list[str]
+    env: dict[str, str]
+    warehouse: Path
+    target_path: Path
+    log_path: Path
+
+
+def dbt_invocation(
+    warehouse: Path,
+    workspace: Path,
+    *,
+    vars: Mapping[str, Any] | None = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    target_path: Path | None = None,
+) -> DbtInvocation:
+    """The arguments and environment for a dbt command on `warehouse`, writing only into `workspace`.
+
+    `target_path` defaults to <workspace>/dbt/target; both it and <workspace>/logs are created.
+    """
+    warehouse = Path(warehouse).resolve()
+    workspace = Path(workspace).resolve()
+    target_path = Path(target_path).resolve() if target_path else workspace / "dbt" / "target"
+    log_path = workspace / "logs"
+    target_path.mkdir(parents=True, exist_ok=True)
+    log_path.mkdir(parents=True, exist_ok=True)
+    args = [
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target_path),
+        "--log-path", str(log_path),
+        "--vars", json.dumps(dict(vars or {}), default=str),
+        "--no-send-anonymous-usage-stats",
+        "--no-version-check",
+    ]  # fmt: skip
+    env = {
+        "ESTORE_WAREHOUSE": str(warehouse),
+        "ESTORE_DUCKDB_THREADS": str(threads or os.cpu_count() or 1),
+        "ESTORE_DUCKDB_MEMORY_LIMIT": memory_limit or _default_memory_limit(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    return DbtInvocation(args, env, warehouse, target_path, log_path)
+
+
 def build(
     warehouse: Path,
     workspace: Path,
@@ -80,48 +133,26 @@ def build(
     configure DuckDB. `progress` is called with a node's name when dbt starts it. Raises
     EstoreError naming each failing model or test with dbt's message.
     """
-    warehouse = Path(warehouse).resolve()
-    workspace = Path(workspace).resolve()
-    target_path = workspace / "dbt" / "target"
-    log_path = workspace / "logs"
-    target_path.mkdir(parents=True, exist_ok=True)
-    log_path.mkdir(parents=True, exist_ok=True)
+    invocation = dbt_invocation(warehouse, workspace, vars=vars, threads=threads, memory_limit=memory_limit)
+    log_path = invocation.log_path
     # make sure the raw schema exists, so a fresh warehouse builds (to empty marts)
-    connect(warehouse, memory_limit=memory_limit, threads=threads).close()
+    connect(invocation.warehouse, memory_limit=memory_limit, threads=threads).close()
 
-    args = [
-        "build",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target_path),
-        "--log-path", str(log_path),
-        "--vars", json.dumps(dict(vars or {}), default=str),
-        "--log-level", "none",
-        "--log-level-file", "info",
-        "--no-use-colors",
-        "--no-send-anonymous-usage-stats",
-        "--no-version-check",
-    ]  # fmt: skip
+    args = ["build", *invocation.args, "--log-level", "none", "--log-level-file", "info", "--no-use-colors"]
     if select:
         args += ["--select", select]
     if exclude:
         args += ["--exclude", exclude]
     if full_refresh:
         args.append("--full-refresh")
-
-    env = {
-        "ESTORE_WAREHOUSE": str(warehouse),
-        "ESTORE_DUCKDB_THREADS": str(threads or os.cpu_count() or 1),
-        "ESTORE_DUCKDB_MEMORY_LIMIT": memory_limit or _default_memory_limit(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = invocation.env
     callbacks = [_progress_callback(progress)] if progress else []
 
     from dbt.cli.main import dbtRunner  # imported here: importing dbt costs seconds
 
     started = time.perf_counter()
     try:
-        with _environment(env):
+        with environment(env):
             outcome = dbtRunner(callbacks=callbacks).invoke(args)
     finally:
         _release_warehouse()
@@ -130,8 +161,10 @@ def build(
     if outcome.exception is not None:
         raise EstoreError(f"dbt build could not run: {outcome.exception} (log: {log_path / 'dbt.log'})")
     nodes, tables = _node_results(outcome.result)
-    nodes = _with_row_counts(warehouse, nodes, tables)
-    result = BuildResult(success=bool(outcome.success), seconds=seconds, nodes=nodes, target_path=target_path)
+    nodes = _with_row_counts(invocation.warehouse, nodes, tables)
+    result = BuildResult(
+        success=bool(outcome.success), seconds=seconds, nodes=nodes, target_path=invocation.target_path
+    )
     if not result.success:
         raise EstoreError(_failure_message(result, log_path))
     return result
@@ -163,7 +196,8 @@ def _default_memory_limit() -> str:
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block (dbt reads its profile from them)."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

@@ -1,0 +1,372 @@
+"""The plotly figures of the dashboard and the report, built from the DataFrames of estore.dashboard.data.
+
+Segments keep one colour and one order everywhere: the order of the segment rules
+(marts.dashboard_segments), coloured from best (green) to worst (red), then grey for the rest.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# best to worst, in the order of the default rfm_segments rules; later segments take the greys
+SEGMENT_PALETTE = [
+    "#1a7f4b", "#43a047", "#9ccc65", "#29b6f6", "#5c6bc0",
+    "#ffb300", "#fb8c00", "#e53935", "#8e1b1b", "#9e9e9e", "#cfcfcf",
+]  # fmt: skip
+ACCENT = "#3b5bdb"
+SECOND = "#f08c00"
+STATUS_ORDER = ["active", "declining", "at_risk", "churned"]
+MONEY = ",.2f"
+
+
+def segment_colors(segments: pd.DataFrame) -> dict[str, str]:
+    """segment -> colour, by segment_order (marts.dashboard_segments)."""
+    ordered = segments.sort_values("segment_order").segment.tolist()
+    return {s: SEGMENT_PALETTE[min(i, len(SEGMENT_PALETTE) - 1)] for i, s in enumerate(ordered)}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380, **kwargs) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        template="plotly_white",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0, "title": {"text": ""}},
+        **kwargs,
+    )
+    return fig
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+def trend(df: pd.DataFrame, title: str = "Revenue and orders") -> go.Figure:
+    """Revenue bars with orders as a line on a second axis."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(
+        x=df.period, y=df.revenue, name="Revenue", marker_color=ACCENT, hovertemplate="%{x}<br>%{y:,.2f}<extra></extra>"
+    )
+    fig.add_scatter(
+        x=df.period, y=df.orders, name="Orders", mode="lines", line={"color": SECOND, "width": 2}, secondary_y=True
+    )
+    fig.update_yaxes(title_text="Revenue", tickformat="~s", secondary_y=False)
+    fig.update_yaxes(title_text="Orders", secondary_y=True, showgrid=False, rangemode="tozero", tickformat=",d")
+    return _layout(fig, title, bargap=0.15)
+
+
+def sessions_trend(df: pd.DataFrame, title: str = "Sessions and conversion rate") -> go.Figure:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_scatter(x=df.period, y=df.sessions, name="Sessions", mode="lines", line={"color": ACCENT, "width": 2})
+    fig.add_scatter(
+        x=df.period,
+        y=df.conversion_rate,
+        name="Conversion rate",
+        mode="lines",
+        line={"color": SECOND, "width": 2, "dash": "dot"},
+        secondary_y=True,
+        hovertemplate="%{x}<br>%{y:.2%}<extra></extra>",
+    )
+    fig.update_yaxes(title_text="Sessions", tickformat="~s", secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(
+        title_text="Conversion rate", tickformat=".1%", secondary_y=True, showgrid=False, rangemode="tozero"
+    )
+    return _layout(fig, title)
+
+
+# --- customers & segments -------------------------------------------------------------------
+
+
+def revenue_by_segment(summary: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """The headline chart: total revenue per segment, in segment order, labelled with money and share."""
+    df = summary.sort_values("segment_order")
+    fig = go.Figure(
+        go.Bar(
+            x=df.revenue,
+            y=df.segment,
+            orientation="h",
+            marker_color=[colors.get(s, "#999") for s in df.segment],
+            text=[f"{r:,.2f} ({s:.1%})" for r, s in zip(df.revenue, df.revenue_share, strict=True)],
+            textposition="auto",
+            customdata=df.customers,
+            hovertemplate="%{y}<br>revenue %{x:,.2f}<br>%{customdata:,} customers<extra></extra>",
+        )
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(df.segment)[::-1])
+    fig.update_xaxes(title_text="Revenue", tickformat="~s")
+    return _layout(fig, "Total revenue by segment", height=max(320, 42 * len(df) + 80))
+
+
+def customers_by_segment(summary: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    df = summary.sort_values("segment_order")
+    fig = go.Figure(
+        go.Treemap(
+            labels=df.segment,
+            parents=[""] * len(df),
+            values=df.customers,
+            marker_colors=[colors.get(s, "#999") for s in df.segment],
+            texttemplate="%{label}<br>%{value:,} customers<br>%{percentRoot:.1%}",
+            hovertemplate="%{label}<br>%{value:,} customers<extra></extra>",
+            sort=False,
+        )
+    )
+    return _layout(fig, "Customers by segment", height=max(320, 42 * len(df) + 80))
+
+
+def rfm_heatmap(grid: pd.DataFrame) -> go.Figure:
+    pivot = grid.pivot(index="r_score", columns="f_score", values="customers").sort_index(ascending=False)
+    fig = go.Figure(
+        go.Heatmap(
+            z=pivot.values,
+            x=[f"F{c}" for c in pivot.columns],
+            y=[f"R{r}" for r in pivot.index],
+            colorscale="Blues",
+            texttemplate="%{z:,}",
+            hovertemplate="%{y} %{x}<br>%{z:,} customers<extra></extra>",
+            colorbar={"title": "customers"},
+        )
+    )
+    return _layout(fig, "Customers by recency (R) and frequency (F) score", height=360)
+
+
+def segment_migration(df: pd.DataFrame) -> go.Figure:
+    """Customers moving from segment (rows) to segment (columns) between two builds."""
+    rows = list(dict.fromkeys(df.sort_values("from_order").from_segment))
+    columns = list(dict.fromkeys(df.sort_values("to_order").to_segment))
+    pivot = df.pivot(index="from_segment", columns="to_segment", values="customers").reindex(
+        index=rows, columns=columns
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=pivot.values,
+            x=columns,
+            y=rows,
+            colorscale="Purples",
+            texttemplate="%{z:,}",
+            hovertemplate="%{y} → %{x}<br>%{z:,} customers<extra></extra>",
+            colorbar={"title": "customers"},
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title_text=f"Segment on {df.from_date.iloc[0]:%Y-%m-%d}")
+    fig.update_xaxes(title_text=f"Segment on {df.to_date.iloc[0]:%Y-%m-%d}", side="top")
+    return _layout(fig, "Segment movement between builds", height=max(360, 36 * len(rows) + 140))
+
+
+# --- lifetime value -------------------------------------------------------------------------
+
+
+def clv_scatter(customers: pd.DataFrame, colors: dict[str, str], sample: int = 5000) -> go.Figure:
+    df = customers.dropna(subset=["predicted_clv"])
+    if len(df) > sample:
+        df = df.sample(sample, random_state=0)
+    fig = px.scatter(
+        df,
+        x="revenue",
+        y="predicted_clv",
+        color="segment",
+        color_discrete_map=colors,
+        category_orders={"segment": list(colors)},
+        opacity=0.7,
+        hover_data={"user_id": True, "p_alive": ":.2f", "revenue": ":,.2f", "predicted_clv": ":,.2f"},
+        labels={"revenue": "Historical revenue", "predicted_clv": "Predicted CLV", "segment": "Segment"},
+        log_x=True,
+        log_y=True,
+    )
+    fig.update_traces(marker={"size": 6})
+    fig.update_xaxes(dtick=1, tickformat=",")  # one tick per power of ten
+    fig.update_yaxes(dtick=1, tickformat=",")
+    title = "Historical revenue vs predicted CLV" + (
+        f" (a sample of {sample:,} customers)" if len(customers) > sample else ""
+    )
+    return _layout(fig, title, height=460)
+
+
+def clv_histogram(customers: pd.DataFrame) -> go.Figure:
+    """CLV is heavily skewed: the top 1% are drawn in the last bar so the body of the distribution shows."""
+    clv = customers.predicted_clv.dropna()
+    cap = float(clv.quantile(0.99)) if len(clv) >= 100 else float(clv.max())
+    title = "Distribution of predicted CLV"
+    if cap < clv.max():
+        title += f" (top 1%, above {cap:,.0f}, in the last bar)"
+    fig = go.Figure(
+        go.Histogram(
+            x=clv.clip(upper=cap),
+            nbinsx=50,
+            marker_color=ACCENT,
+            hovertemplate="CLV %{x}<br>%{y:,} customers<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="Predicted CLV")
+    fig.update_yaxes(title_text="Customers")
+    return _layout(fig, title, bargap=0.05)
+
+
+def p_alive_by_segment(customers: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    df = customers.dropna(subset=["p_alive"])
+    fig = px.box(
+        df,
+        x="segment",
+        y="p_alive",
+        color="segment",
+        color_discrete_map=colors,
+        category_orders={"segment": list(colors)},
+        labels={"p_alive": "P(alive)", "segment": ""},
+        points=False,
+    )
+    fig.update_layout(showlegend=False)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    return _layout(fig, "P(alive) by segment")
+
+
+# --- churn & retention ----------------------------------------------------------------------
+
+
+def cohort_heatmap(retention: pd.DataFrame) -> go.Figure:
+    df = retention.copy()
+    df["cohort"] = pd.to_datetime(df.cohort_month).dt.strftime("%Y-%m")
+    pivot = df.pivot(index="cohort", columns="months_since_first_purchase", values="retention_rate")
+    sizes = df.groupby("cohort").cohort_customers.first().reindex(pivot.index)
+    fig = go.Figure(
+        go.Heatmap(
+            z=pivot.values,
+            x=[f"M{m}" for m in pivot.columns],
+            y=[f"{c} ({n:,})" for c, n in zip(pivot.index, sizes, strict=True)],
+            colorscale="Greens",
+            zmin=0,
+            zmax=max(0.3, float(df.loc[df.months_since_first_purchase > 0, "retention_rate"].max() or 0)),
+            texttemplate="%{z:.1%}",
+            hovertemplate="cohort %{y}<br>%{x}: %{z:.1%} retained<extra></extra>",
+            colorbar={"title": "retained", "tickformat": ".0%"},
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title_text="First-purchase month (customers)")
+    fig.update_xaxes(title_text="Months since first purchase", side="top")
+    return _layout(fig, "Cohort retention", height=max(320, 34 * len(pivot) + 120))
+
+
+def churn_by_cohort(df: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=df.cohort_month,
+            y=df.churn_rate,
+            marker_color="#e53935",
+            customdata=df[["eligible_customers", "churned_customers"]],
+            text=[f"{v:.1%}" if pd.notna(v) else "" for v in df.churn_rate],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.1%} churned<br>%{customdata[1]:,.0f} of %{customdata[0]:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(tickformat=".0%", title_text="Churn rate")
+    fig.update_xaxes(type="category", title_text="First-purchase month")
+    return _layout(fig, "Churn rate by first-purchase cohort")
+
+
+def activity_status(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    fig = px.bar(
+        df,
+        x="activity_status",
+        y="customers",
+        color="segment",
+        color_discrete_map=colors,
+        category_orders={"activity_status": STATUS_ORDER, "segment": list(colors)},
+        labels={"activity_status": "", "customers": "Customers", "segment": "Segment"},
+    )
+    return _layout(fig, "Customers by activity status")
+
+
+def churn_comparison(df: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(
+        x=df.segment, y=df.rule_churn_rate, name="Rule: no purchase for more than churn_days", marker_color="#e53935"
+    )
+    fig.add_bar(x=df.segment, y=df.mean_probabilistic_churn, name="BG/NBD: mean 1 − P(alive)", marker_color="#8e24aa")
+    fig.update_yaxes(tickformat=".0%", title_text="Churned", range=[0, 1])
+    fig.update_traces(hovertemplate="%{x}<br>%{y:.1%}<extra></extra>")
+    return _layout(fig, "Rule-based vs probabilistic churn by segment", barmode="group")
+
+
+# --- funnel ---------------------------------------------------------------------------------
+
+
+def funnel(f: pd.Series) -> go.Figure:
+    fig = go.Figure(
+        go.Funnel(
+            y=["Sessions", "Viewed", "Added to cart", "Purchased"],
+            x=[f.sessions, f.sessions_with_view, f.sessions_with_cart, f.orders],
+            textinfo="value+percent initial",
+            marker={"color": ["#90a4ae", ACCENT, SECOND, "#1a7f4b"]},
+        )
+    )
+    return _layout(fig, "View → cart → purchase (sessions)", height=340)
+
+
+def funnel_rates(df: pd.DataFrame, label: str, title: str, colors: dict[str, str] | None = None) -> go.Figure:
+    """Conversion rates per row of a funnel_by table: view→cart, cart→purchase, session conversion."""
+    rates = {
+        "view_to_cart_rate": ("View → cart", ACCENT),
+        "cart_to_purchase_rate": ("Cart → purchase", SECOND),
+        "conversion_rate": ("Session conversion", "#1a7f4b"),
+    }
+    fig = go.Figure()
+    for column, (name, color) in rates.items():
+        fig.add_bar(
+            x=df[label],
+            y=df[column],
+            name=name,
+            marker_color=color,
+            customdata=df.sessions,
+            hovertemplate="%{x}<br>" + name + " %{y:.1%}<br>%{customdata:,} sessions<extra></extra>",
+        )
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, barmode="group")
+
+
+def conversion_trend(df: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for column, name, color in [
+        ("view_to_cart_rate", "View → cart", ACCENT),
+        ("cart_to_purchase_rate", "Cart → purchase", SECOND),
+        ("conversion_rate", "Session conversion", "#1a7f4b"),
+    ]:
+        fig.add_scatter(x=df.period, y=df[column], name=name, mode="lines", line={"color": color, "width": 2})
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_traces(hovertemplate="%{x}<br>%{y:.2%}<extra></extra>")
+    return _layout(fig, "Funnel rates over time")
+
+
+# --- products -------------------------------------------------------------------------------
+
+
+def category_trend(df: pd.DataFrame) -> go.Figure:
+    fig = px.area(
+        df,
+        x="period",
+        y="revenue",
+        color="category_level_1",
+        labels={"period": "", "revenue": "Revenue", "category_level_1": "Category"},
+        color_discrete_sequence=px.colors.qualitative.Safe,
+    )
+    fig.update_yaxes(tickformat="~s")
+    return _layout(fig, "Revenue by top-level category", height=420)
+
+
+def top_bars(df: pd.DataFrame, label: str, value: str, title: str, color: str = ACCENT) -> go.Figure:
+    df = df.sort_values(value, ascending=True)
+    fig = go.Figure(
+        go.Bar(
+            x=df[value],
+            y=df[label],
+            orientation="h",
+            marker_color=color,
+            text=[f"{v:,.2f}" for v in df[value]],
+            textposition="auto",
+            hovertemplate="%{y}<br>%{x:,.2f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(type="category")
+    fig.update_xaxes(tickformat="~s")
+    return _layout(fig, title, height=max(320, 26 * len(df) + 90))

@@ -1,0 +1,1 @@
+"""Everything `dg` loads: one module per part of the pipeline (see estore.orchestration)."""

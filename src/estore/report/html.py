@@ -1,0 +1,170 @@
+"""The shareable report: one HTML file with the headline numbers and the dashboard's main charts.
+
+Everything is inside the file (plotly.js inlined once, styles inline, no fonts or images from the
+network), so it opens offline in any browser and can be mailed as is. It reads the serving
+snapshot through estore.dashboard.data, like the dashboard; with nothing published yet it still
+writes a page, which says what to run.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from estore.dashboard import charts, data
+from estore.dashboard import formatting as fmt
+from estore.dashboard.filters import Filters
+from estore.errors import EstoreError
+from estore.settings import Settings
+
+STYLE = """
+body { font-family: Inter, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0; color: #1f2933; background: #f6f7f9; }
+main { max-width: 1180px; margin: 0 auto; padding: 32px 24px 64px; }
+h1 { margin: 0 0 4px; font-size: 30px; }
+h2 { margin: 40px 0 8px; font-size: 21px; }
+.note { color: #616e7c; font-size: 14px; margin: 0 0 24px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; }
+.kpi { background: #fff; border: 1px solid #e4e7eb; border-radius: 10px; padding: 14px 16px; }
+.kpi .label { color: #616e7c; font-size: 13px; }
+.kpi .value { font-size: 26px; font-weight: 600; margin-top: 4px; }
+.chart { background: #fff; border: 1px solid #e4e7eb; border-radius: 10px; padding: 8px; margin-top: 12px; }
+.empty { background: #fff; border: 1px solid #e4e7eb; border-left: 4px solid #3b5bdb; border-radius: 10px;
+         padding: 16px; }
+table { border-collapse: collapse; width: 100%; background: #fff; font-size: 14px; margin-top: 12px; }
+th, td { padding: 7px 10px; border-bottom: 1px solid #e4e7eb; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f0f2f5; font-weight: 600; }
+code { background: #eef1f6; padding: 1px 5px; border-radius: 4px; }
+"""
+
+
+@dataclass(frozen=True)
+class Report:
+    path: Path
+    empty: bool  # True when there was no data and the page says what to run
+    message: str | None = None
+
+
+def write_report(settings: Settings, out: Path, filters: Filters | None = None) -> Report:
+    """Write the report for the filters (the whole history by default) to `out`, atomically."""
+    try:
+        info = data.build_info(settings)
+    except EstoreError as exc:
+        _write(out, _page("estore report", _empty(str(exc))))
+        return Report(out, empty=True, message=str(exc))
+    f = filters or info.full_range()
+    _write(out, _page(f"estore report · {f.date_from:%d %b %Y} – {f.date_to:%d %b %Y}", _body(settings, info, f)))
+    return Report(out, empty=False)
+
+
+def _write(out: Path, text: str) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = out.with_name(f".{out.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(out)
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body><main>{body}</main></body></html>\n"
+    )
+
+
+def _empty(message: str) -> str:
+    return (
+        "<h1>estore report</h1>"
+        f'<div class="empty" id="empty-state"><strong>No data to report yet.</strong> {_inline_code(message)}'
+        "<p>To try it on generated sample data: <code>make run</code>, then "
+        "<code>estore report --out report.html</code> again.</p></div>"
+    )
+
+
+def _inline_code(text: str) -> str:
+    """Escape text and show `backticked` commands as code."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
+    colors = charts.segment_colors(data.segments(settings))
+    k = data.kpis(settings, f)
+    summary = data.segment_summary(settings, f)
+    trend = data.trend(settings, f, "day" if f.days <= 92 else "week")
+    total_funnel = data.funnel(settings, f)
+    customers = data.customers(settings, f)
+    scored = customers.dropna(subset=["predicted_clv"])
+    retention = data.cohort_retention(settings, f)
+    categories = data.funnel_by(settings, f, "category")
+    generated = datetime.now(UTC)
+
+    parts = [
+        "<h1>Marketing report</h1>",
+        f'<p class="note">Data built at <strong>{info.built_at:%Y-%m-%d %H:%M:%S} UTC</strong> · '
+        f"{html.escape(f.describe())} · {info.events:,} events from {info.files_loaded:,} files · "
+        f"report written {generated:%Y-%m-%d %H:%M} UTC</p>",
+        '<div class="kpis">',
+        _kpi("Revenue", fmt.money(k.revenue), "revenue"),
+        _kpi("Orders", fmt.count(k.orders), "orders"),
+        _kpi("Buyers", fmt.count(k.buyers), "buyers"),
+        _kpi("Sessions", fmt.count(k.sessions), "sessions"),
+        _kpi("Conversion rate", fmt.percent(k.conversion_rate), "conversion-rate"),
+        _kpi("Average order value", fmt.money(k.average_order_value), "average-order-value"),
+        "</div>",
+    ]
+    chart = _Charts()
+    parts += ["<h2>Trends</h2>", chart(charts.trend(trend))]
+    parts += ["<h2>Customers &amp; segments</h2>", chart(charts.revenue_by_segment(summary, colors))]
+    parts += [_segment_table(summary), chart(charts.customers_by_segment(summary, colors))]
+    if not scored.empty:
+        parts += [
+            "<h2>Lifetime value</h2>",
+            chart(charts.clv_scatter(scored, colors)),
+            chart(charts.clv_histogram(scored)),
+        ]
+    if not retention.empty:
+        parts += ["<h2>Retention</h2>", chart(charts.cohort_heatmap(retention))]
+    parts += ["<h2>Funnel</h2>", chart(charts.funnel(total_funnel))]
+    parts.append(chart(charts.funnel_rates(categories, "category_level_1", "Funnel by top-level category")))
+    return "\n".join(parts)
+
+
+class _Charts:
+    """Renders figures as HTML divs; plotly.js goes into the file once, with the first figure."""
+
+    def __init__(self) -> None:
+        self.inlined = False
+
+    def __call__(self, fig: go.Figure) -> str:
+        config = {"displaylogo": False, "responsive": True}
+        div = fig.to_html(full_html=False, include_plotlyjs=not self.inlined, config=config)
+        self.inlined = True
+        return f'<div class="chart">{div}</div>'
+
+
+def _kpi(label: str, value: str, key: str) -> str:
+    return (
+        f'<div class="kpi" data-kpi="{key}"><div class="label">{html.escape(label)}</div>'
+        f'<div class="value">{html.escape(value)}</div></div>'
+    )
+
+
+def _segment_table(summary) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(r.segment)}</td><td>{fmt.count(r.customers)}</td>"
+        f"<td>{fmt.percent(r.customer_share, 1)}</td><td>{fmt.money(r.revenue)}</td>"
+        f"<td>{fmt.percent(r.revenue_share, 1)}</td><td>{fmt.money(r.revenue_per_customer)}</td>"
+        f"<td>{fmt.money(r.mean_predicted_clv)}</td><td>{fmt.percent(r.mean_p_alive, 1)}</td></tr>"
+        for r in summary.itertuples()
+    )
+    return (
+        '<table id="segments"><thead><tr><th>Segment</th><th>Customers</th><th>% customers</th><th>Revenue</th>'
+        "<th>% revenue</th><th>Revenue per customer</th><th>Mean predicted CLV</th><th>Mean P(alive)</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table>"
+    )

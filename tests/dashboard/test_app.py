@@ -1,0 +1,123 @@
+"""The dashboard as a user sees it: Debian's chromium, driven by Playwright, against `estore dashboard`."""
+
+from __future__ import annotations
+
+import io
+
+import duckdb
+import pandas as pd
+import pytest
+from e2e.support import query
+
+from . import expected
+from .support import PAGES, choose, exceptions, metrics, number, open_page, plot, screenshot, wait_for_run
+
+OVERVIEW_KPIS = {
+    "Revenue": "revenue",
+    "Orders": "orders",
+    "Buyers": "buyers",
+    "Sessions": "sessions",
+    "Conversion rate": "conversion_rate",
+    "Average order value": "average_order_value",
+}
+
+
+def built_at(workspace) -> str:
+    """When the published snapshot was built (its serving_build row)."""
+    with duckdb.connect(str(workspace / "serving.duckdb"), read_only=True) as con:
+        (value,) = con.execute("select built_at from marts.serving_build").fetchone()
+    return f"{value:%Y-%m-%d %H:%M:%S} UTC"
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_renders_without_an_exception(app, page, workspace, path):
+    open_page(page, app, path)
+    assert exceptions(page) == []
+    assert page.locator("h1").first.inner_text().strip() == PAGES[path]
+    assert (
+        f"Data built at {built_at(workspace)}" in page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+    )
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2
+    screenshot(page, f"{list(PAGES).index(path) + 1}-{path or 'overview'}")
+
+
+def assert_kpis(page, want: dict[str, float]) -> None:
+    shown = metrics(page)
+    for label, key in OVERVIEW_KPIS.items():
+        got = number(shown[label])
+        if key == "conversion_rate":
+            assert got == pytest.approx(want[key], abs=0.00005), label  # shown as 5.89%
+        else:
+            assert got == pytest.approx(want[key], abs=0.005), label
+
+
+def test_overview_kpis_equal_the_marts(app, page, workspace):
+    open_page(page, app, "")
+    assert_kpis(page, expected.overview(workspace))
+
+
+def test_headline_chart_is_revenue_by_segment_from_the_marts(app, page, workspace):
+    open_page(page, app, "customers")
+    (bars,) = plot(page, "Total revenue by segment")
+    shown = dict(zip(bars["y"], bars["x"], strict=True))
+    want = expected.revenue_by_segment(workspace)
+    assert set(shown) == set(want.segment)
+    for row in want.itertuples():
+        assert shown[row.segment] == pytest.approx(row.revenue, abs=0.005), row.segment
+    # in the order of the segment rules (Champions first), whatever the revenue
+    assert bars["y"][0] == "Champions"
+
+
+def test_filters_change_the_numbers_on_every_page(app, page, workspace):
+    category = expected.biggest_category(workspace)
+    open_page(page, app, "")
+    everything = metrics(page)
+    choose(page, "Top-level category", category)
+    assert_kpis(page, expected.overview(workspace, category=category))
+    assert metrics(page)["Revenue"] != everything["Revenue"]
+    choose(page, "Segment", "Champions")
+    assert_kpis(page, expected.overview(workspace, category=category, segment="Champions"))
+    screenshot(page, "7-overview-filtered")
+    # the filters stay set on the other pages
+    page.get_by_role("link", name="Customers & segments").click()
+    page.wait_for_selector('h1:has-text("Customers & segments")')
+    wait_for_run(page)
+    (bars,) = plot(page, "Total revenue by segment")
+    assert bars["y"] == ["Champions"]
+    want = expected.overview(workspace, category=category, segment="Champions")
+    assert bars["x"][0] == pytest.approx(want["revenue"], abs=0.005)
+    assert exceptions(page) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_segment_export_downloads_the_segment_customers(app, page, workspace, fmt):
+    open_page(page, app, "customers")
+    choose(page, "Segment", "At Risk")  # the sidebar filter picks the segment drilled into
+    button = page.locator(f".st-key-segment_customers_{fmt} button")
+    with page.expect_download() as download:
+        button.click()
+    path = download.value.path()
+    got = pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
+    assert download.value.suggested_filename.startswith("customers_at_risk_")
+    assert download.value.suggested_filename.endswith(f".{fmt}")
+    want = expected.segment_customers(workspace, "At Risk")
+    assert len(want) > 0
+    got = got.sort_values("user_id").reset_index(drop=True)
+    assert got.user_id.tolist() == want.user_id.tolist()
+    assert (got.segment == "At Risk").all()
+    assert got.revenue.tolist() == pytest.approx(want.revenue.tolist(), abs=0.005)
+    assert got.orders.tolist() == want.orders.tolist()
+    assert {"p_alive", "predicted_clv", "rfm_score", "activity_status"} <= set(got.columns)
+    assert got.p_alive.between(0, 1).all()
+    clv = query(workspace, "select user_id, clv from marts.dim_user_clv").set_index("user_id").clv
+    assert got.predicted_clv.tolist() == pytest.approx(clv.loc[got.user_id].tolist(), rel=1e-9)
+
+
+def test_csv_export_reads_back_as_text(app, page, workspace):
+    """The CSV is plain UTF-8 with a header row, as marketing tools import it."""
+    open_page(page, app, "customers")
+    with page.expect_download() as download:
+        page.locator(".st-key-segment_customers_csv button").click()
+    text = open(download.value.path(), encoding="utf-8").read()
+    assert text.splitlines()[0].startswith("user_id,segment,r_score,f_score,m_score,rfm_score")
+    assert len(pd.read_csv(io.StringIO(text))) == len(expected.segment_customers(workspace, "Champions"))

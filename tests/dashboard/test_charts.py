@@ -1,0 +1,59 @@
+"""The figures: what they plot comes from the DataFrame as given, in segment order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from estore.dashboard import charts, formatting
+
+SEGMENTS = pd.DataFrame({"segment": ["Champions", "At Risk", "Lost", "Prospects"], "segment_order": [1, 2, 3, 4]})
+
+
+def test_segment_colours_follow_the_segment_order():
+    colors = charts.segment_colors(SEGMENTS.sample(frac=1, random_state=1))
+    assert list(colors) == ["Champions", "At Risk", "Lost", "Prospects"]
+    assert list(colors.values()) == charts.SEGMENT_PALETTE[:4]
+
+
+def test_revenue_by_segment_lists_segments_in_rule_order():
+    summary = pd.DataFrame(
+        {"segment": ["Lost", "Champions"], "segment_order": [3, 1], "revenue": [10.0, 30.0], "customers": [5, 1]}
+    )
+    summary["revenue_share"] = summary.revenue / summary.revenue.sum()
+    (bar,) = charts.revenue_by_segment(summary, charts.segment_colors(SEGMENTS)).data
+    assert list(bar.y) == ["Champions", "Lost"] and list(bar.x) == [30.0, 10.0]
+    assert list(bar.text) == ["30.00 (75.0%)", "10.00 (25.0%)"]
+
+
+def test_segment_migration_puts_customers_in_from_to_cells():
+    at = {"from_date": datetime(2020, 1, 1), "to_date": datetime(2020, 2, 1)}
+    cells = [("New", 0, "Champions", 1, 4), ("Champions", 1, "At Risk", 2, 2), ("Champions", 1, "Champions", 1, 7)]
+    df = pd.DataFrame(
+        [
+            {**at, "from_segment": a, "from_order": ao, "to_segment": b, "to_order": bo, "customers": n}
+            for a, ao, b, bo, n in cells
+        ]
+    )
+    (heat,) = charts.segment_migration(df).data
+    assert list(heat.y) == ["New", "Champions"] and list(heat.x) == ["Champions", "At Risk"]
+    z = np.array(heat.z, dtype=float)
+    assert z[0, 0] == 4 and np.isnan(z[0, 1]) and z[1, 0] == 7 and z[1, 1] == 2
+
+
+def test_clv_histogram_draws_the_top_percent_in_the_last_bar():
+    customers = pd.DataFrame({"predicted_clv": np.r_[np.arange(1, 1000, dtype=float), 1e6]})
+    fig = charts.clv_histogram(customers)
+    assert max(fig.data[0].x) < 1e6 and len(fig.data[0].x) == 1000
+    assert "top 1%" in fig.layout.title.text
+
+
+def test_numbers_are_written_for_people():
+    assert formatting.money(69194.734) == "69,194.73"
+    assert formatting.money_compact(1_083_441_697.1) == "1,083.44M"
+    assert formatting.percent(0.05889) == "5.89%"
+    assert formatting.change(110, 100) == "+10.0%" and formatting.change(1, 0) is None
+    assert formatting.point_change(0.06, 0.05) == "+1.00 pp"
+    assert formatting.money(None) == formatting.percent(float("nan")) == "–"

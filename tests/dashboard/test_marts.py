@@ -1,0 +1,67 @@
+"""The dashboard marts add up to the core marts, so filtered numbers can be summed from them."""
+
+from __future__ import annotations
+
+import pytest
+from e2e.support import query
+
+
+def test_sessions_daily_adds_up_to_fct_sessions(workspace):
+    got = query(
+        workspace,
+        "select sum(sessions) as n, sum(orders) as orders, sum(revenue)::double as revenue, "
+        "sum(abandoned_cart_sessions) as abandoned from marts.dashboard_sessions_daily",
+    ).iloc[0]
+    want = query(
+        workspace,
+        "select count(*) as n, count(*) filter (where is_purchase_session) as orders, sum(revenue)::double as revenue, "
+        "count(*) filter (where carts > 0 and purchases = 0) as abandoned from marts.fct_sessions",
+    ).iloc[0]
+    assert (got.n, got.orders, got.abandoned) == (want.n, want.orders, want.abandoned)
+    assert got.revenue == pytest.approx(want.revenue, abs=0.005)
+
+
+def test_sessions_by_segment_equal_funnel_by_segment(workspace):
+    got = query(
+        workspace,
+        "select segment, sum(sessions) as sessions, sum(orders) as orders, sum(sessions_with_cart) as carts "
+        "from marts.dashboard_sessions_daily group by 1 order by 1",
+    )
+    want = query(
+        workspace,
+        "select segment, sessions, sessions_with_purchase as orders, sessions_with_cart as carts "
+        "from marts.funnel_by_segment order by 1",
+    )
+    assert got.values.tolist() == want.values.tolist()
+
+
+def test_category_daily_adds_up_to_funnel_by_category(workspace):
+    got = query(
+        workspace,
+        "select category_level_1, sum(sessions) as s, sum(sessions_with_view) as v, sum(sessions_with_cart) as c, "
+        "sum(orders) as p, sum(abandoned_cart_sessions) as a from marts.dashboard_category_daily group by 1 order by 1",
+    )
+    want = query(
+        workspace,
+        "select category_level_1, sessions as s, sessions_with_view as v, sessions_with_cart as c, "
+        "sessions_with_purchase as p, abandoned_cart_sessions as a from marts.funnel_by_category order by 1",
+    )
+    assert got.values.tolist() == want.values.tolist()
+
+
+def test_buyers_daily_holds_every_buyer_and_their_revenue(workspace):
+    got = query(
+        workspace,
+        "select user_id, any_value(segment) as segment, sum(revenue)::double as revenue "
+        "from marts.dashboard_buyers_daily group by 1 order by 1",
+    )
+    want = query(workspace, "select user_id, segment, monetary::double as revenue from marts.dim_user_rfm order by 1")
+    assert got.user_id.tolist() == want.user_id.tolist()
+    assert got.segment.tolist() == want.segment.tolist()
+    assert got.revenue.tolist() == pytest.approx(want.revenue.tolist(), abs=0.005)
+
+
+def test_segments_follow_the_rule_order(workspace):
+    got = query(workspace, "select segment from marts.dashboard_segments order by segment_order").segment.tolist()
+    assert got[:3] == ["Champions", "Loyal Customers", "Potential Loyalists"]
+    assert got[-2:] == ["Unsegmented", "Prospects"]

@@ -1,0 +1,80 @@
+"""`estore report`: one HTML file that opens offline in chromium with the headline numbers and charts."""
+
+from __future__ import annotations
+
+import pytest
+from e2e.support import estore
+
+from . import expected
+from .support import ARTIFACTS, number
+
+KPIS = ["revenue", "orders", "buyers", "sessions", "conversion-rate", "average-order-value"]
+
+
+def open_offline(browser, path):
+    """Open a file with every network request refused; returns the page, the requests tried and JS errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    page = context.new_page()
+    requested, errors = [], []
+    page.on("request", lambda r: requested.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, requested, errors
+
+
+def test_report_opens_offline_with_the_numbers_of_the_marts(browser, workspace, tmp_path):
+    out = tmp_path / "report.html"
+    result = estore(workspace, "report", "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert out.stat().st_size > 1_000_000  # plotly.js is inside
+    assert out.read_text().count('<script type="text/javascript">/**') <= 1  # inlined once
+
+    page, requested, errors = open_offline(browser, out)
+    assert requested == [] and errors == []
+    assert page.evaluate("() => typeof Plotly") == "object"
+    want = expected.overview(workspace)
+    shown = {k: page.locator(f'[data-kpi="{k}"] .value').inner_text() for k in KPIS}
+    assert number(shown["revenue"]) == pytest.approx(want["revenue"], abs=0.005)
+    assert number(shown["orders"]) == want["orders"]
+    assert number(shown["buyers"]) == want["buyers"]
+    assert number(shown["sessions"]) == want["sessions"]
+    assert number(shown["conversion-rate"]) == pytest.approx(want["conversion_rate"], abs=0.00005)
+    assert number(shown["average-order-value"]) == pytest.approx(want["average_order_value"], abs=0.005)
+
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
+    bars = page.evaluate(
+        """() => {
+            for (const p of document.querySelectorAll('.js-plotly-plot')) {
+                if (p.layout.title.text === 'Total revenue by segment') {
+                    return {x: Array.from(p._fullData[0].x), y: Array.from(p._fullData[0].y)};
+                }
+            }
+        }"""
+    )
+    want_segments = expected.revenue_by_segment(workspace).set_index("segment").revenue
+    assert dict(zip(bars["y"], bars["x"], strict=True)) == pytest.approx(want_segments.to_dict(), abs=0.005)
+    assert page.locator("#segments tbody tr").count() == len(want_segments)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    page.context.close()
+
+
+def test_report_with_filters_says_what_it_shows(workspace, tmp_path):
+    category = expected.biggest_category(workspace)
+    out = tmp_path / "filtered.html"
+    result = estore(workspace, "report", "--out", str(out), "--category", category, "--segment", "Champions")
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = out.read_text()
+    assert f"category {category}" in text and "segment Champions" in text
+    want = expected.overview(workspace, category=category, segment="Champions")
+    assert (
+        f'<div class="kpi" data-kpi="revenue"><div class="label">Revenue</div><div class="value">{want["revenue"]:,.2f}'
+        in text
+    )
+
+
+def test_report_refuses_an_unknown_segment(workspace, tmp_path):
+    result = estore(workspace, "report", "--out", str(tmp_path / "r.html"), "--segment", "Nobody")
+    assert result.returncode == 1
+    assert "unknown segment 'Nobody'" in result.stderr and "Champions" in result.stderr

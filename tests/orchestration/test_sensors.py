@@ -1,0 +1,202 @@
+"""The landing and build sensors, tick by tick, on a small workspace of their own (no dbt runs)."""
+
+from __future__ import annotations
+
+import gzip
+
+import dagster as dg
+import pytest
+
+from estore.orchestration.keys import FILES, IDENTITY_TAG, LOAD_JOB
+from estore.orchestration.resources import EstoreResource, dbt_resource
+
+from .conftest import ORCHESTRATION_TOML, land
+from .support import content_identity, data_lines, query, run_sensor
+
+
+@pytest.fixture
+def setup(tmp_path, defs):
+    """A fresh workspace and instance, and the definitions with their estore resource on that workspace."""
+    # imported once `defs` has loaded the modules for the test workspace (they read it at import)
+    from estore.orchestration.defs.clv import customer_value
+    from estore.orchestration.defs.ingest import landed_files, load_file_job, raw_events
+    from estore.orchestration.defs.jobs import build_job
+    from estore.orchestration.defs.sensors import build_after_loads, landing_sensor
+    from estore.orchestration.defs.serving import serving_snapshot
+    from estore.orchestration.defs.transform import dbt_models, dbt_models_after_clv
+
+    ws = tmp_path / "ws"
+    (ws / "landing").mkdir(parents=True)
+    (ws / "estore.toml").write_text(ORCHESTRATION_TOML)
+    resources = {"estore": EstoreResource(workspace=str(ws))}
+    small = dg.Definitions(
+        assets=[landed_files, raw_events, dbt_models, dbt_models_after_clv, customer_value, serving_snapshot],
+        jobs=[load_file_job, build_job],
+        sensors=[landing_sensor, build_after_loads],
+        resources={**resources, "dbt": dbt_resource()},
+    )
+    with dg.instance_for_test() as instance:
+        yield ws, instance, small, resources
+
+
+def tick(small, instance, cursor, resources, name="landing_sensor"):
+    return run_sensor(small, name, instance, cursor, resources)
+
+
+def load(small, instance, request) -> dg.ExecuteInProcessResult:
+    return small.resolve_job_def(LOAD_JOB).execute_in_process(
+        instance=instance, partition_key=request.partition_key, tags=dict(request.tags), raise_on_error=False
+    )
+
+
+def test_nothing_new_means_no_run(setup):
+    ws, instance, small, resources = setup
+    result = tick(small, instance, None, resources)
+    assert result.run_requests == []
+    assert "no new file" in str(result.skip_reason)
+    assert instance.get_dynamic_partitions(FILES.name) == []
+
+
+def test_one_new_file_is_one_partition_and_one_load(setup, generated):
+    ws, instance, small, resources = setup
+    path = land(generated[0], ws / "landing", "2019/Oct.csv.gz")
+    result = tick(small, instance, None, resources)
+    [request] = result.run_requests
+    assert request.partition_key == "2019/Oct.csv.gz"
+    assert request.run_key == f"2019/Oct.csv.gz@{content_identity(path)}"
+    assert instance.get_dynamic_partitions(FILES.name) == ["2019/Oct.csv.gz"]
+    [observation] = result.asset_events
+    assert observation.metadata["size_bytes"].value == path.stat().st_size
+
+    assert load(small, instance, request).success
+    loaded, quarantined = query(ws / "warehouse.duckdb", "select rows_loaded, rows_quarantined from raw.load_ledger")[0]
+    assert loaded + quarantined == data_lines(path)
+    # the same file again on the next tick: nothing to do, the run key was used once
+    again = tick(small, instance, result.cursor, resources)
+    assert again.run_requests == []
+    # the build sensor asks for one build for the load
+    build = tick(small, instance, None, {}, name="build_after_loads")
+    assert [r.run_key for r in build.run_requests] == [f"after-loads-{build.cursor}"]
+
+
+def test_renamed_duplicate_is_not_loaded_again(setup, generated):
+    ws, instance, small, resources = setup
+    land(generated[0], ws / "landing", "oct.csv.gz")
+    first = tick(small, instance, None, resources)
+    assert load(small, instance, first.run_requests[0]).success
+
+    land(generated[0], ws / "landing", "october-copy.csv.gz")  # same bytes, new name
+    second = tick(small, instance, first.cursor, resources)
+    assert second.run_requests == []
+    assert instance.get_dynamic_partitions(FILES.name) == ["oct.csv.gz"]
+    assert query(ws / "warehouse.duckdb", "select count(*) from raw.load_ledger") == [(1,)]
+    # a renamed copy landing together with its original is caught in the same tick too
+    land(generated[1], ws / "landing", "nov.csv.gz")
+    land(generated[1], ws / "landing", "nov-again.csv.gz")
+    third = tick(small, instance, second.cursor, resources)
+    assert [r.partition_key for r in third.run_requests] == ["nov-again.csv.gz"]
+
+
+def test_failed_load_is_retried_on_a_later_tick_then_given_up(setup, generated, monkeypatch):
+    ws, instance, small, resources = setup
+    alerts: list[str] = []
+    monkeypatch.setattr("estore.orchestration.defs.sensors.notify", lambda message, log=None: alerts.append(message))
+    bad = ws / "landing" / "broken.csv.gz"
+    bad.write_bytes(gzip.compress(b"not,the,rees46,header\n1,2,3,4\n"))
+    first = tick(small, instance, None, resources)
+    [request] = first.run_requests
+    assert not load(small, instance, request).success  # refused: wrong header
+
+    second = tick(small, instance, first.cursor, resources)
+    [retry] = second.run_requests
+    assert retry.run_key == f"broken.csv.gz@{content_identity(bad)}#retry1"
+    assert retry.tags[IDENTITY_TAG] == content_identity(bad)
+    assert not load(small, instance, retry).success
+
+    third = tick(small, instance, second.cursor, resources)  # load_attempts = 2: given up, with an alert
+    assert third.run_requests == []
+    assert len(alerts) == 1 and "broken.csv.gz: load failed 2 times" in alerts[0]
+    assert tick(small, instance, third.cursor, resources).run_requests == []
+
+    # the file is fixed in place: a new identity, so a new first request
+    fixed = land(generated[2], ws / "landing", "broken.csv.gz")
+    fourth = tick(small, instance, third.cursor, resources)
+    assert [r.run_key for r in fourth.run_requests] == [f"broken.csv.gz@{content_identity(fixed)}"]
+    assert load(small, instance, fourth.run_requests[0]).success
+    assert query(ws / "warehouse.duckdb", "select file_name, status from raw.load_ledger") == [
+        ("broken.csv.gz", "loaded")
+    ]
+
+
+def test_a_repeated_load_run_adds_no_rows(setup, generated):
+    """A retry of a load that had committed (e.g. the run died after the commit) is skipped by the ledger."""
+    ws, instance, small, resources = setup
+    land(generated[0], ws / "landing")
+    [request] = tick(small, instance, None, resources).run_requests
+    assert load(small, instance, request).success
+    before = query(ws / "warehouse.duckdb", "select count(*) from raw.events")
+    again = load(small, instance, request)
+    assert again.success
+    [materialization] = [
+        e.event_specific_data.materialization
+        for e in again.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey(["raw", "events"])
+    ]
+    assert materialization.metadata["status"].value == "skipped"
+    assert query(ws / "warehouse.duckdb", "select count(*) from raw.events") == before
+    assert query(ws / "warehouse.duckdb", "select count(*) from raw.load_ledger") == [(1,)]
+
+
+def test_build_waits_for_loads_in_flight_and_builds_once(setup, generated):
+    ws, instance, small, resources = setup
+    for path in generated[:2]:
+        land(path, ws / "landing")
+    requests = tick(small, instance, None, resources).run_requests
+    assert load(small, instance, requests[0]).success
+    # the second load has not finished (its run exists, not started): no build yet
+    job = small.resolve_job_def(LOAD_JOB)
+    queued = instance.create_run_for_job(
+        job, status=dg.DagsterRunStatus.NOT_STARTED, tags={"dagster/partition": requests[1].partition_key}
+    )
+    waiting = tick(small, instance, None, {}, name="build_after_loads")
+    assert waiting.run_requests == [] and "waiting" in str(waiting.skip_reason)
+    instance.report_run_canceled(queued)
+    assert load(small, instance, requests[1]).success
+    build = tick(small, instance, waiting.cursor, {}, name="build_after_loads")
+    assert len(build.run_requests) == 1  # one build for both files
+    assert tick(small, instance, build.cursor, {}, name="build_after_loads").run_requests == []
+
+
+def test_url_landing_through_fsspec(tmp_path, generated):
+    """A URL landing location lists, identifies and fetches files through fsspec (memory:// here)."""
+    import fsspec
+
+    from estore.orchestration.landing import local_copy, scan
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/bucket/in/2019-Oct.csv.gz", generated[0].read_bytes())
+    fs.pipe("/bucket/in/.hidden.csv.gz", b"x")
+    [found] = scan("memory://bucket/in")
+    assert found.key == "2019-Oct.csv.gz" and found.size == generated[0].stat().st_size
+    assert found.identity.startswith("etag:")
+    with local_copy("memory://bucket/in", found.key, tmp_path / "downloads") as path:
+        assert path.read_bytes() == generated[0].read_bytes()
+    assert not (tmp_path / "downloads" / found.key).exists()
+
+
+def test_scan_hashes_within_a_budget_and_reuses_known_hashes(tmp_path, generated):
+    """Hashing stops once the budget is spent (at least one file per call); known files are not rehashed."""
+    from estore.orchestration.landing import scan
+
+    files = sorted(generated)  # scan lists by key
+    for path in files:
+        land(path, tmp_path)
+    first = scan(str(tmp_path), hash_budget_seconds=0)
+    assert [f.key for f in first] == [files[0].name]
+    assert first[0].identity == content_identity(files[0])
+    second = scan(str(tmp_path), known={f.key: f for f in first}, hash_budget_seconds=0)
+    assert [f.key for f in second] == [p.name for p in files[:2]]
+    everything = scan(str(tmp_path), known={f.key: f for f in second})
+    assert [f.identity for f in everything] == [content_identity(p) for p in files]
+    # a file still being written (modified within settle_seconds) is not listed yet
+    assert scan(str(tmp_path), settle_seconds=3600) == []
