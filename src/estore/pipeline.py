@@ -46,7 +46,6 @@ def build(
     built in a second, short dbt invocation once the fit is in. Only a build that succeeded
     is published to the serving snapshot; a failed one raises and leaves the last good one.
     """
-    from estore.clv import ClvFitError, run_clv
     from estore.serving import publish
     from estore.transform import build as dbt_build
 
@@ -67,6 +66,21 @@ def build(
         message = "customer value not refitted: --select builds part of the models"
         return BuildOutcome(result, None, message, publish(settings))
     result = dbt(exclude=f"tag:{AFTER_CLV}")
+    clv, message = fit_customer_value(settings)
+    after = dbt(select=f"tag:{AFTER_CLV}")
+    result = replace(result, nodes=result.nodes + after.nodes, seconds=result.seconds + after.seconds)
+    return BuildOutcome(result, clv, message, publish(settings))
+
+
+def fit_customer_value(settings: Settings) -> tuple[Any | None, str | None]:
+    """Fit BG/NBD + Gamma-Gamma on marts.clv_customer_summary and write marts.dim_user_clv.
+
+    Returns (the fit, None), or (None, why) when the data does not allow a fit (too few repeat
+    buyers, say): the previous results, if any, are kept. With no fit at all the after_clv models
+    still build, from an empty stg_clv__dim_user_clv.
+    """
+    from estore.clv import ClvFitError, run_clv
+
     with connect(settings.warehouse, memory_limit=settings.memory_limit, threads=settings.threads) as con:
         try:
             clv = run_clv(
@@ -74,11 +88,7 @@ def build(
                 horizon_months=settings.clv_horizon_months,
                 annual_discount_rate=settings.clv_annual_discount_rate,
             )
-            message = None
         except ClvFitError as exc:
-            clv, message = None, f"customer value not refitted, previous results kept: {exc}"
-        has_fit = table_exists(con, "marts", "dim_user_clv")
-    if has_fit:
-        after = dbt(select=f"tag:{AFTER_CLV}")
-        result = replace(result, nodes=result.nodes + after.nodes, seconds=result.seconds + after.seconds)
-    return BuildOutcome(result, clv, message, publish(settings))
+            kept = "previous results kept" if table_exists(con, "marts", "dim_user_clv") else "no earlier fit"
+            return None, f"customer value not refitted, {kept}: {exc}"
+    return clv, None

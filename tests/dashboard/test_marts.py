@@ -9,7 +9,7 @@ from e2e.support import query
 def test_sessions_daily_adds_up_to_fct_sessions(workspace):
     got = query(
         workspace,
-        "select sum(sessions) as n, sum(orders) as orders, sum(revenue)::double as revenue, "
+        "select sum(sessions) as n, sum(sessions_with_purchase) as orders, sum(revenue)::double as revenue, "
         "sum(abandoned_cart_sessions) as abandoned from marts.dashboard_sessions_daily",
     ).iloc[0]
     want = query(
@@ -24,7 +24,8 @@ def test_sessions_daily_adds_up_to_fct_sessions(workspace):
 def test_sessions_by_segment_equal_funnel_by_segment(workspace):
     got = query(
         workspace,
-        "select segment, sum(sessions) as sessions, sum(orders) as orders, sum(sessions_with_cart) as carts "
+        "select segment, sum(sessions) as sessions, sum(sessions_with_purchase) as orders, "
+        "sum(sessions_with_cart) as carts "
         "from marts.dashboard_sessions_daily group by 1 order by 1",
     )
     want = query(
@@ -39,7 +40,8 @@ def test_category_daily_adds_up_to_funnel_by_category(workspace):
     got = query(
         workspace,
         "select category_level_1, sum(sessions) as s, sum(sessions_with_view) as v, sum(sessions_with_cart) as c, "
-        "sum(orders) as p, sum(abandoned_cart_sessions) as a from marts.dashboard_category_daily group by 1 order by 1",
+        "sum(sessions_with_purchase) as p, sum(abandoned_cart_sessions) as a "
+        "from marts.dashboard_category_daily group by 1 order by 1",
     )
     want = query(
         workspace,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import dagster as dg
 import pytest
 
-from estore.orchestration.keys import FILES, IDENTITY_TAG, LOAD_JOB
+from estore.orchestration.keys import BUILD_JOB, CUSTOMER_VALUE, FILES, IDENTITY_TAG, LOAD_JOB
 from estore.orchestration.resources import EstoreResource, dbt_resource
 
 from .conftest import ORCHESTRATION_TOML, land
@@ -77,6 +78,45 @@ def test_one_new_file_is_one_partition_and_one_load(setup, generated):
     # the build sensor asks for one build for the load
     build = tick(small, instance, None, {}, name="build_after_loads")
     assert [r.run_key for r in build.run_requests] == [f"after-loads-{build.cursor}"]
+
+
+def well_formed(line: str) -> bool:
+    fields = line.split(",")
+    if len(fields) != 9 or fields[1] not in ("view", "cart", "purchase"):
+        return False
+    if not re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", fields[0]):
+        return False
+    try:
+        return float(fields[6]) >= 0
+    except ValueError:
+        return False
+
+
+def test_a_file_with_too_many_bad_rows_loads_and_fails_its_quarantine_check(setup, generated):
+    ws, instance, small, resources = setup
+    with gzip.open(generated[0], "rt") as f:
+        header, *lines = f.read().splitlines()
+    lines = [line for line in lines if well_formed(line)][:2000]  # the generator's own dirt left out
+    bad = set(range(0, len(lines), 10))  # every tenth row has a non-numeric price: 10% > max 5%
+    rows = [",".join([*line.split(",")[:6], "n/a", *line.split(",")[7:]]) if i in bad else line
+            for i, line in enumerate(lines)]  # fmt: skip
+    (ws / "landing" / "dirty.csv").write_text("\n".join([header, *rows]) + "\n")
+    [request] = tick(small, instance, None, resources).run_requests
+    result = load(small, instance, request)
+    assert result.success  # the good rows are in; the check says what is wrong
+    checks = {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert checks["rows_accounted_for"].passed
+    assert not checks["quarantine_share"].passed
+    assert checks["quarantine_share"].metadata["quarantine_share"].value == pytest.approx(len(bad) / len(lines))
+    assert query(ws / "warehouse.duckdb", "select rows_loaded, rows_quarantined from raw.load_ledger") == [
+        (len(lines) - len(bad), len(bad))
+    ]
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any("10.00% of the rows went to raw.quarantine (limit 5.00%)" in m for m in logged)  # the alert
 
 
 def test_renamed_duplicate_is_not_loaded_again(setup, generated):
@@ -165,6 +205,27 @@ def test_build_waits_for_loads_in_flight_and_builds_once(setup, generated):
     build = tick(small, instance, waiting.cursor, {}, name="build_after_loads")
     assert len(build.run_requests) == 1  # one build for both files
     assert tick(small, instance, build.cursor, {}, name="build_after_loads").run_requests == []
+
+
+def test_build_without_enough_data_for_a_fit_still_publishes(setup):
+    """As `estore build`: no CLV fit is possible (no data yet), the run succeeds and says why."""
+    ws, instance, small, _ = setup
+    result = small.resolve_job_def(BUILD_JOB).execute_in_process(instance=instance)
+    assert result.success
+    [fit] = [m.metadata for m in _materializations(result, CUSTOMER_VALUE)]
+    assert fit["refitted"].value is False
+    assert fit["reason"].value.startswith("customer value not refitted, no earlier fit: ")
+    # the models after the fit built empty, and the snapshot was published
+    assert query(ws / "warehouse.duckdb", "select count(*) from marts.churn_comparison_users") == [(0,)]
+    assert query(ws / "serving.duckdb", "select events, files_loaded from marts.serving_build") == [(0, 0)]
+
+
+def _materializations(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> list:
+    return [
+        e.event_specific_data.materialization
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == key
+    ]
 
 
 def test_url_landing_through_fsspec(tmp_path, generated):

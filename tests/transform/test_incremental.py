@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from estore.errors import EstoreError
 from estore.transform import build
 
 from .conftest import month_one, month_two
@@ -208,3 +209,16 @@ def test_sessions_of_vanished_pairs_are_deleted(incremental):
     assert len(vanished) >= 1
     events = incremental["after_replace"]["events"]
     assert not set(zip(events["user_session"], events["user_id"], strict=True)) & vanished
+
+
+def test_an_incremental_table_of_another_shape_asks_for_a_full_refresh(incremental, tmp_path):
+    """A warehouse whose fct_events has other columns (built by another estore version) fails with
+    the command that fixes it, and builds once that command is run."""
+    wh = tmp_path / "warehouse.duckdb"
+    wh.write_bytes(incremental["wh"].read_bytes())
+    with duckdb.connect(str(wh)) as con:
+        con.execute("alter table marts.fct_events drop column built_at")  # as before built_at existed
+    with pytest.raises(EstoreError, match=r"(?s)model fct_events.*out of sync.*estore build --full-refresh"):
+        build(wh, tmp_path, select="fct_events")
+    build(wh, tmp_path, select="fct_events", full_refresh=True)
+    pd.testing.assert_frame_equal(read(wh, FCT), incremental["rebuilt_replace"]["events"])

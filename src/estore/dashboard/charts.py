@@ -295,7 +295,7 @@ def funnel(f: pd.Series) -> go.Figure:
     fig = go.Figure(
         go.Funnel(
             y=["Sessions", "Viewed", "Added to cart", "Purchased"],
-            x=[f.sessions, f.sessions_with_view, f.sessions_with_cart, f.orders],
+            x=[f.sessions, f.sessions_with_view, f.sessions_with_cart, f.sessions_with_purchase],
             textinfo="value+percent initial",
             marker={"color": ["#90a4ae", ACCENT, SECOND, "#1a7f4b"]},
         )

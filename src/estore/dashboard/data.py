@@ -152,7 +152,7 @@ def kpis(settings: Settings, f: Filters) -> Kpis:
     where, params = _where(f)
     with open_serving(settings) as con:
         sessions, orders, revenue, purchases = con.execute(
-            f"select coalesce(sum(sessions), 0), coalesce(sum(orders), 0), coalesce(sum(revenue), 0), "
+            f"select coalesce(sum(sessions), 0), coalesce(sum(sessions_with_purchase), 0), coalesce(sum(revenue), 0), "
             f"coalesce(sum(purchases), 0) from {_sessions_table(f)} where {where}",
             params,
         ).fetchone()
@@ -169,7 +169,8 @@ def trend(settings: Settings, f: Filters, grain: str = "day") -> pd.DataFrame:
     period = f"cast(date_trunc('{unit}', session_date) as date)"
     with open_serving(settings) as con:
         sessions = con.execute(
-            f"select {period} as period, sum(sessions)::bigint as sessions, sum(orders)::bigint as orders, "
+            f"select {period} as period, sum(sessions)::bigint as sessions, "
+            "sum(sessions_with_purchase)::bigint as orders, "
             f"sum(revenue)::double as revenue from {_sessions_table(f)} where {where} group by 1",
             params,
         ).df()
@@ -376,8 +377,8 @@ def activity_status(settings: Settings, f: Filters) -> pd.DataFrame:
 # --- funnel ---------------------------------------------------------------------------------
 
 FUNNEL_COLUMNS = [
-    "sessions", "sessions_with_view", "sessions_with_cart", "orders", "view_cart_sessions",
-    "cart_purchase_sessions", "view_purchase_sessions", "abandoned_cart_sessions",
+    "sessions", "sessions_with_view", "sessions_with_cart", "sessions_with_purchase", "view_and_cart_sessions",
+    "cart_and_purchase_sessions", "view_and_purchase_sessions", "abandoned_cart_sessions",
 ]  # fmt: skip
 FUNNEL_COUNTS = ", ".join(f"sum({c})::bigint as {c}" for c in FUNNEL_COLUMNS) + ", sum(revenue)::double as revenue"
 
@@ -385,11 +386,11 @@ FUNNEL_COUNTS = ", ".join(f"sum({c})::bigint as {c}" for c in FUNNEL_COLUMNS) + 
 def _with_rates(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     views, carts, sessions = (df[c].where(df[c] > 0) for c in ("sessions_with_view", "sessions_with_cart", "sessions"))
-    df["view_to_cart_rate"] = df.view_cart_sessions / views
-    df["cart_to_purchase_rate"] = df.cart_purchase_sessions / carts
-    df["view_to_purchase_rate"] = df.view_purchase_sessions / views
+    df["view_to_cart_rate"] = df.view_and_cart_sessions / views
+    df["cart_to_purchase_rate"] = df.cart_and_purchase_sessions / carts
+    df["view_to_purchase_rate"] = df.view_and_purchase_sessions / views
     df["cart_abandonment_rate"] = df.abandoned_cart_sessions / carts
-    df["conversion_rate"] = df.orders / sessions
+    df["conversion_rate"] = df.sessions_with_purchase / sessions
     df["revenue"] = df.revenue.astype(float)
     return df
 
@@ -446,7 +447,8 @@ def category_trend(settings: Settings, f: Filters, grain: str = "week") -> pd.Da
     period = f"cast(date_trunc('{GRAINS[grain]}', session_date) as date)"
     return query(
         settings,
-        f"select {period} as period, category_level_1, sum(revenue)::double as revenue, sum(orders)::bigint as orders "
+        f"select {period} as period, category_level_1, sum(revenue)::double as revenue, "
+        "sum(sessions_with_purchase)::bigint as orders "
         f"from marts.dashboard_category_daily where {where} group by 1, 2 order by 1, 2",
         params,
     )

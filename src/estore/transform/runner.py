@@ -256,6 +256,11 @@ def _failure_message(result: BuildResult, log_path: Path) -> str:
         lines.append(f"  {len(skipped)} node(s) skipped because of them")
     if len(lines) == 1:
         lines.append("  no node failed; see the log")
+    if any("out of sync" in (n.message or "") for n in result.failed):
+        lines.append(
+            "  an incremental table has other columns than this estore version builds (a warehouse from an "
+            "older version): rebuild it with `estore build --full-refresh`"
+        )
     lines.append(f"log: {log_path / 'dbt.log'}")
     return "\n".join(lines)
 

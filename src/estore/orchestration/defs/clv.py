@@ -1,16 +1,15 @@
-"""Customer value: the BG/NBD + Gamma-Gamma fit on marts.clv_customer_summary (estore.clv.run_clv).
+"""Customer value: the BG/NBD + Gamma-Gamma fit on marts.clv_customer_summary (estore.pipeline.fit_customer_value).
 
-Same rule as estore.pipeline.build: a fit that cannot be made keeps the previous results. With
-no previous results the models after the fit cannot build, so the asset fails and alerts.
+Same rule as `estore build`: a fit the data does not allow keeps the previous results (or, before
+the first fit, leaves the after_clv models to build empty) and the run goes on, with a warning.
 """
 
 import dagster as dg
 
-from estore.clv import ClvFitError, run_clv
 from estore.orchestration.dbt_project import model_key
 from estore.orchestration.keys import CUSTOMER_VALUE
 from estore.orchestration.resources import EstoreResource
-from estore.warehouse import connect, table_exists
+from estore.pipeline import fit_customer_value
 
 
 @dg.asset(
@@ -23,21 +22,10 @@ from estore.warehouse import connect, table_exists
     ),
 )
 def customer_value(context: dg.AssetExecutionContext, estore: EstoreResource) -> dg.MaterializeResult:
-    settings = estore.settings()
-    with connect(settings.warehouse, memory_limit=settings.memory_limit, threads=settings.threads) as con:
-        try:
-            fit = run_clv(
-                con,
-                horizon_months=settings.clv_horizon_months,
-                annual_discount_rate=settings.clv_annual_discount_rate,
-            )
-        except ClvFitError as exc:
-            if not table_exists(con, "marts", "dim_user_clv"):
-                raise dg.Failure(
-                    description=f"customer value could not be fitted and no earlier fit exists: {exc}"
-                ) from exc
-            context.log.warning(f"customer value not refitted, previous results kept: {exc}")
-            return dg.MaterializeResult(metadata={"refitted": False, "reason": str(exc)})
+    fit, reason = fit_customer_value(estore.settings())
+    if fit is None:
+        context.log.warning(reason)
+        return dg.MaterializeResult(metadata={"refitted": False, "reason": reason})
     params = fit.bgnbd.params
     gg = fit.gamma_gamma.params
     return dg.MaterializeResult(

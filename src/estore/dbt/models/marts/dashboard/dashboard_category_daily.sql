@@ -80,7 +80,9 @@ final as (
         session_date,
         category_level_1,
         segment,
-        {{ dashboard_funnel_counts() }}
+        {{ funnel_session_counts() }},
+        cast(sum(purchases) as {{ dbt.type_bigint() }}) as purchases,
+        sum(revenue) as revenue
 
     from dated
     group by session_date, category_level_1, segment

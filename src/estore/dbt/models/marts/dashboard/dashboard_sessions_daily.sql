@@ -44,7 +44,9 @@ final as (
     select
         session_date,
         segment,
-        {{ dashboard_funnel_counts() }}
+        {{ funnel_session_counts() }},
+        cast(sum(purchases) as {{ dbt.type_bigint() }}) as purchases,
+        sum(revenue) as revenue
 
     from session_stages
     group by session_date, segment
