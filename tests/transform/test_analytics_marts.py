@@ -295,6 +295,50 @@ def test_funnel_by_category_matches_pandas(analytics, events):
     assert got["sessions"].sum() > len(sessions_of(events))
 
 
+def performance(events: pd.DataFrame, group: str) -> pd.DataFrame:
+    """brand_performance / category_performance measures per value of `group`, from events."""
+    purchase = events["event_type"] == "purchase"
+    frame = events.assign(
+        view=events["event_type"] == "view",
+        cart=events["event_type"] == "cart",
+        purchase=purchase,
+        revenue=np.where(purchase, events["price"].astype(float), 0.0),
+    )
+    keys = ["user_session", "user_id", "session_start", group]
+    sessions = frame.groupby(keys, as_index=False).agg(bought=("purchase", "any"))
+    want = frame.groupby(group).agg(
+        revenue=("revenue", "sum"), purchases=("purchase", "sum"), views=("view", "sum"), carts=("cart", "sum")
+    )
+    want["buyers"] = frame[purchase].groupby(group)["user_id"].nunique().reindex(want.index).fillna(0)
+    want["sessions"] = sessions.groupby(group).size()
+    want["purchase_sessions"] = sessions.groupby(group)["bought"].sum()
+    want["conversion_rate"] = want["purchase_sessions"] / want["sessions"]
+    want["views_per_session"] = want["views"] / want["sessions"]
+    want["revenue_share"] = want["revenue"] / want["revenue"].sum()
+    return want.sort_index()
+
+
+def test_brand_and_category_performance_match_pandas(analytics, events):
+    # a product's brand is its most frequent one (ties alphabetical), 'unknown' when it has none
+    labels = events.dropna(subset=["brand"]).groupby(["product_id", "brand"]).size().rename("n").reset_index()
+    canonical = labels.sort_values(["product_id", "n", "brand"], ascending=[True, False, True])
+    canonical = canonical.drop_duplicates("product_id").set_index("product_id")["brand"]
+    by_brand = events.assign(group=events["product_id"].map(canonical).fillna("unknown"))
+    want = performance(by_brand, "group")
+    want["products"] = by_brand.groupby("group")["product_id"].nunique()
+    got = read(analytics["warehouse"], "select * from marts.brand_performance").set_index("brand").sort_index()
+    assert len(set(canonical)) > 1 and got.loc["unknown", "views"] > 0
+    pd.testing.assert_frame_equal(got.astype(float), want[got.columns].astype(float), check_names=False)
+
+    by_code = events.assign(group=events["category_code"].fillna("unknown"))
+    want = performance(by_code, "group")
+    got = read(analytics["warehouse"], "select * from marts.category_performance").set_index("category_code")
+    got = got.sort_index()
+    assert (got["category_level_1"] == got.index.str.split(".").str[0]).all()
+    got = got.drop(columns="category_level_1")
+    pd.testing.assert_frame_equal(got.astype(float), want[got.columns].astype(float), check_names=False)
+
+
 def test_segment_migration_between_the_two_builds(analytics):
     before = expected_rfm(expected_users(expected_events(analytics["first_raw"], live_loads={1, 2})))
     after = expected_rfm(expected_users(expected_events(analytics["raw"], live_loads={1, 2, 3})))

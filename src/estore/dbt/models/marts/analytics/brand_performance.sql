@@ -6,13 +6,6 @@
 -#}
 with
 
-brand_months as (
-
-    select * from {{ ref('int_session_groups_by_month') }}
-    where dimension = 'brand'
-
-),
-
 products as (
 
     select * from {{ ref('dim_products') }}
@@ -28,17 +21,7 @@ purchases as (
 
 by_brand as (
 
-    select
-        group_value as brand,
-        sum(revenue) as revenue,
-        sum(purchases) as purchases,
-        sum(views) as views,
-        sum(carts) as carts,
-        sum(sessions) as sessions,
-        sum(sessions_with_purchase) as purchase_sessions
-
-    from brand_months
-    group by group_value
+    {{ sum_group_months('brand', 'brand') }}
 
 ),
 
@@ -71,16 +54,7 @@ final as (
     select
         by_brand.brand,
         cast(products_by_brand.products as {{ dbt.type_bigint() }}) as products,
-        by_brand.revenue,
-        cast(by_brand.purchases as {{ dbt.type_bigint() }}) as purchases,
-        cast(coalesce(buyers_by_brand.buyers, 0) as {{ dbt.type_bigint() }}) as buyers,
-        cast(by_brand.views as {{ dbt.type_bigint() }}) as views,
-        cast(by_brand.carts as {{ dbt.type_bigint() }}) as carts,
-        cast(by_brand.sessions as {{ dbt.type_bigint() }}) as sessions,
-        cast(by_brand.purchase_sessions as {{ dbt.type_bigint() }}) as purchase_sessions,
-        cast(by_brand.purchase_sessions as {{ type_double() }}) / by_brand.sessions as conversion_rate,
-        cast(by_brand.views as {{ type_double() }}) / by_brand.sessions as views_per_session,
-        cast(by_brand.revenue as {{ type_double() }}) / nullif(sum(by_brand.revenue) over (), 0) as revenue_share
+        {{ group_performance_measures('by_brand', 'buyers_by_brand') }}
 
     from by_brand
     inner join products_by_brand

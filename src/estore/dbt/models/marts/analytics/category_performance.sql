@@ -6,13 +6,6 @@
 -#}
 with
 
-category_months as (
-
-    select * from {{ ref('int_session_groups_by_month') }}
-    where dimension = 'category_code'
-
-),
-
 categories as (
 
     select * from {{ ref('dim_categories') }}
@@ -28,17 +21,7 @@ purchases as (
 
 by_category as (
 
-    select
-        group_value as category_code,
-        sum(revenue) as revenue,
-        sum(purchases) as purchases,
-        sum(views) as views,
-        sum(carts) as carts,
-        sum(sessions) as sessions,
-        sum(sessions_with_purchase) as purchase_sessions
-
-    from category_months
-    group by group_value
+    {{ sum_group_months('category_code', 'category_code') }}
 
 ),
 
@@ -71,17 +54,7 @@ final as (
     select
         by_category.category_code,
         level_1_by_category.category_level_1,
-        by_category.revenue,
-        cast(by_category.purchases as {{ dbt.type_bigint() }}) as purchases,
-        cast(coalesce(buyers_by_category.buyers, 0) as {{ dbt.type_bigint() }}) as buyers,
-        cast(by_category.views as {{ dbt.type_bigint() }}) as views,
-        cast(by_category.carts as {{ dbt.type_bigint() }}) as carts,
-        cast(by_category.sessions as {{ dbt.type_bigint() }}) as sessions,
-        cast(by_category.purchase_sessions as {{ dbt.type_bigint() }}) as purchase_sessions,
-        cast(by_category.purchase_sessions as {{ type_double() }}) / by_category.sessions as conversion_rate,
-        cast(by_category.views as {{ type_double() }}) / by_category.sessions as views_per_session,
-        cast(by_category.revenue as {{ type_double() }}) / nullif(sum(by_category.revenue) over (), 0)
-            as revenue_share
+        {{ group_performance_measures('by_category', 'buyers_by_category') }}
 
     from by_category
     inner join level_1_by_category
