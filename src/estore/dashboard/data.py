@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from estore.dashboard.filters import Filters
 from estore.errors import EstoreError
 from estore.serving import open_serving
 from estore.settings import Settings
+from estore.warehouse import table_exists
 
 # tables this package reads that only a build with the dashboard models publishes
 REQUIRED = (
@@ -66,15 +66,10 @@ def query(settings: Settings, sql: str, params: list[Any] | None = None) -> pd.D
         return con.execute(sql, params or []).df()
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    sql = "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = ?"
-    return bool(con.execute(sql, [name]).fetchone()[0])
-
-
 def build_info(settings: Settings) -> BuildInfo:
     """When the snapshot was built and what it covers; EstoreError saying what to run when there is none."""
     with open_serving(settings) as con:
-        missing = [t for t in REQUIRED if not _has_table(con, t)]
+        missing = [t for t in REQUIRED if not table_exists(con, "marts", t)]
         if missing:
             raise EstoreError(
                 f"the published data predates the dashboard (no marts.{', marts.'.join(missing)}). "
@@ -225,7 +220,7 @@ def customers(settings: Settings, f: Filters, *, segment: str | None = None) -> 
     with open_serving(settings) as con:
         clv = (
             "clv.p_alive, clv.expected_transactions_90d, clv.clv"
-            if _has_table(con, "dim_user_clv")
+            if table_exists(con, "marts", "dim_user_clv")
             else "null::double, null::double, null::double"
         )
         clv_join = "left join marts.dim_user_clv as clv on rfm.user_id = clv.user_id" if "clv." in clv else ""
@@ -305,7 +300,7 @@ def segment_migration(settings: Settings) -> pd.DataFrame:
 def clv_fit(settings: Settings) -> pd.Series | None:
     """The latest CLV fit (clv_model_fit), None when the models were never fitted."""
     with open_serving(settings) as con:
-        if not _has_table(con, "clv_model_fit"):
+        if not table_exists(con, "marts", "clv_model_fit"):
             return None
         df = con.execute("select * from marts.clv_model_fit order by fit_id desc limit 1").df()
     return None if df.empty else df.iloc[0]
@@ -314,7 +309,7 @@ def clv_fit(settings: Settings) -> pd.Series | None:
 def clv_horizon_months(settings: Settings) -> int | None:
     """The horizon of the predicted CLV in months (dim_user_clv.clv_horizon_months)."""
     with open_serving(settings) as con:
-        if not _has_table(con, "dim_user_clv"):
+        if not table_exists(con, "marts", "dim_user_clv"):
             return None
         return con.execute("select max(clv_horizon_months) from marts.dim_user_clv").fetchone()[0]
 
