@@ -20,10 +20,7 @@ rfm as (
 session_stages as (
 
     select
-        case
-            when rfm.user_id is null then 'Prospects'
-            else coalesce(rfm.segment, 'Unsegmented')
-        end as segment,
+        {{ user_segment('rfm') }} as segment,
         sessions.views > 0 as has_view,
         sessions.carts > 0 as has_cart,
         sessions.purchases > 0 as has_purchase,

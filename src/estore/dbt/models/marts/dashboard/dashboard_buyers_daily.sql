@@ -72,7 +72,7 @@ final as (
         by_buyer_day.session_date,
         by_buyer_day.user_id,
         by_buyer_day.category_level_1,
-        coalesce(rfm.segment, 'Unsegmented') as segment,
+        {{ user_segment('rfm') }} as segment,
         cast(by_buyer_day.orders as {{ dbt.type_bigint() }}) as orders,
         cast(by_buyer_day.purchases as {{ dbt.type_bigint() }}) as purchases,
         by_buyer_day.revenue

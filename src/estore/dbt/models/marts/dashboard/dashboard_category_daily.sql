@@ -56,10 +56,7 @@ dated as (
     select
         cast(sessions.session_start as date) as session_date,
         session_categories.category_level_1,
-        case
-            when rfm.user_id is null then 'Prospects'
-            else coalesce(rfm.segment, 'Unsegmented')
-        end as segment,
+        {{ user_segment('rfm') }} as segment,
         session_categories.has_view,
         session_categories.has_cart,
         session_categories.has_purchase,

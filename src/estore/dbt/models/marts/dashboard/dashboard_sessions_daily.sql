@@ -23,10 +23,7 @@ session_stages as (
 
     select
         cast(sessions.session_start as date) as session_date,
-        case
-            when rfm.user_id is null then 'Prospects'
-            else coalesce(rfm.segment, 'Unsegmented')
-        end as segment,
+        {{ user_segment('rfm') }} as segment,
         sessions.views > 0 as has_view,
         sessions.carts > 0 as has_cart,
         sessions.purchases > 0 as has_purchase,
