@@ -222,3 +222,69 @@ def test_an_incremental_table_of_another_shape_asks_for_a_full_refresh(increment
         build(wh, tmp_path, select="fct_events")
     build(wh, tmp_path, select="fct_events", full_refresh=True)
     pd.testing.assert_frame_equal(read(wh, FCT), incremental["rebuilt_replace"]["events"])
+
+
+@pytest.fixture(scope="module")
+def regrouping(tmp_path_factory):
+    """Two months built; then December rows move product 5 (samsung) to 'lg' and category 12 to
+    another top-level category, in a build that stops before int_session_groups_by_month (as a
+    failed build would); then more December rows move product 5 on to 'huawei', and a full
+    incremental build runs."""
+    ws = tmp_path_factory.mktemp("regrouping")
+    wh = ws / "warehouse.duckdb"
+    write_warehouse(wh, {1: month_one(), 2: month_two()})
+    build(wh, ws)
+    before = read(wh, GROUP_STAMPS)
+
+    def relabel(brand: str, count: int, session: str, day: int) -> list[dict]:
+        start = datetime(2019, 12, day, 9, 0)
+        return [_event(start + timedelta(minutes=i), "view", 5, 950, session, brand=brand) for i in range(count)]
+
+    recode = {**_event(datetime(2019, 12, 2, 9, 0), "view", 2, 951, "recode"), "category_code": "electronics.cpu"}
+    write_warehouse(wh, {3: relabel("lg", 100, "to-lg", 1) + [recode]})
+    build(wh, ws, exclude="int_session_groups_by_month+")  # as if it had failed
+    write_warehouse(wh, {4: relabel("huawei", 300, "to-huawei", 3)})
+    build(wh, ws)
+    after = read(wh, GROUP_STAMPS)
+    table = read(wh, "select * exclude (built_at) from intermediate.int_session_groups_by_month order by all")
+    marts = group_marts(wh)
+    build(wh, ws, full_refresh=True, select=REBUILD)
+    rebuilt = read(wh, "select * exclude (built_at) from intermediate.int_session_groups_by_month order by all")
+    return locals()
+
+
+def test_regrouped_events_are_counted_as_a_full_rebuild_counts_them(regrouping):
+    pd.testing.assert_frame_equal(regrouping["table"], regrouping["rebuilt"], check_exact=False, rtol=1e-12)
+    for mart, frame in group_marts(regrouping["wh"]).items():
+        pd.testing.assert_frame_equal(regrouping["marts"][mart], frame, check_exact=False, rtol=1e-12, obj=mart)
+    brands = regrouping["marts"]["brand_performance"].set_index("brand")
+    product_5 = read(regrouping["wh"], "select count(*) as n from marts.fct_events where product_id = 5 and event_type = 'view'")
+    assert brands.loc["huawei", "views"] == product_5["n"][0] > 400
+
+
+def test_a_regroup_recomputes_only_the_groups_events_left_and_joined(regrouping):
+    """In October and November, only the groups product 5 and category 12 were counted under
+    before (samsung; the 'computers' codes, now gone), in between ('lg', assigned by the build
+    that stopped early) and now (huawei, 'electronics.cpu', 'electronics') are rewritten; every
+    other group keeps its row and stamp."""
+    before, after = regrouping["before"], regrouping["after"]
+    first_stamp = before["built_at"].max()
+    keys = ["session_month", "dimension", "group_value"]
+    old_months = after[after["session_month"] < pd.Timestamp("2019-12-01")]
+    regrouped = {
+        ("brand", "samsung"),
+        ("brand", "lg"),
+        ("brand", "huawei"),
+        ("category_code", "electronics.cpu"),
+        ("category_level_1", "electronics"),
+    }
+    rewritten = {tuple(key) for key in old_months.loc[old_months["built_at"] > first_stamp, keys].values}
+    assert rewritten == {tuple(key) for key in old_months[keys].values if tuple(key[1:]) in regrouped}
+    assert {(pd.Timestamp(month), "brand", "huawei") for month in ("2019-10-01", "2019-11-01")} <= rewritten
+    kept = old_months[old_months["built_at"] == first_stamp].drop(columns="built_at")
+    before_old = before[before["session_month"] < pd.Timestamp("2019-12-01")].drop(columns="built_at")
+    gone = before_old["group_value"].str.startswith("computers")
+    regrouped_before = [tuple(key[1:]) in regrouped for key in before_old[keys].values]
+    assert gone.sum() == 4  # the code and its top level, in both months
+    expected_kept = before_old[~gone & ~pd.Series(regrouped_before, index=before_old.index)]
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True), expected_kept.reset_index(drop=True))

@@ -1,20 +1,19 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['kind', 'id'],
+        incremental_strategy='append',
         on_schema_change='fail',
     )
 }}
 
 {#-
-    The group every product and category is reported under, and the build that last changed it:
-    kind 'brand' maps a product_id to its canonical brand (dim_products), kind 'category_code'
+    Every group each product and category has been reported under, from the build that assigned
+    it: kind 'brand' maps a product_id to its canonical brand (dim_products), kind 'category_code'
     a category_id to its code (dim_categories). Both can change when new events arrive (a new
-    majority brand, a newer code), which moves old events to another group:
-    int_session_groups_by_month uses changed_at to recompute the months holding such events.
-    Incremental: a build writes only new ids and ids whose group changed; first_seen_at keeps
-    the build that first saw the id.
+    majority brand, a newer code), which moves old events to another group.
+    Append-only: a build adds a row for each new id and each id whose group changed. So
+    int_session_groups_by_month can tell which groups its last build counted an id under, even
+    if builds failed in between, and recompute just those groups and the id's new one.
 -#}
 
 with
@@ -31,26 +30,42 @@ current_groups as (
 
 ),
 
+{% if is_incremental() %}
+latest as (
+
+    select
+        kind,
+        id,
+        group_value
+
+    from (
+        select
+            kind,
+            id,
+            group_value,
+            row_number() over (partition by kind, id order by assigned_at desc) as recency
+        from {{ this }}
+    ) as assignments
+    where recency = 1
+
+),
+
+{% endif %}
 final as (
 
     select
         current_groups.kind,
         current_groups.id,
         current_groups.group_value,
-        {%- if is_incremental() %}
-        coalesce(known.first_seen_at, {{ build_stamp() }}) as first_seen_at,
-        {%- else %}
-        {{ build_stamp() }} as first_seen_at,
-        {%- endif %}
-        {{ build_stamp() }} as changed_at
+        {{ build_stamp() }} as assigned_at
 
     from current_groups
     {%- if is_incremental() %}
-    left join {{ this }} as known
-        on current_groups.kind = known.kind
-        and current_groups.id = known.id
-    where known.id is null
-        or current_groups.group_value <> known.group_value
+    left join latest
+        on current_groups.kind = latest.kind
+        and current_groups.id = latest.id
+    where latest.id is null
+        or current_groups.group_value <> latest.group_value
     {%- endif %}
 
 )

@@ -2,10 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='session_month',
+        unique_key=['session_month', 'dimension', 'group_value'],
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where session_month not in (
+            "delete from {{ this }} where sessions = 0 or session_month not in (
                 select distinct cast({{ dbt.date_trunc('month', 'session_start') }} as date)
                 from {{ ref('fct_sessions') }})",
         ],
@@ -20,13 +20,15 @@
     events there. Every measure adds up over months, since a session starts in one month: the
     brand and category marts sum this table instead of scanning every event.
 
-    Incremental by month (delete+insert on session_month): a build recomputes only the months
-    that changed since the last one, i.e. months with a session that fct_sessions rewrote
-    (built_at newer than this table's), months whose session count changed (sessions deleted),
-    and months holding events of a product or category whose group changed
-    (int_group_assignments). Months left without sessions are deleted by the post-hook.
+    Incremental, by month and by group (delete+insert on the three keys). A build recomputes
+    - every group of the months that changed since the last build: months with a session that
+      fct_sessions rewrote (built_at newer than this table's) and months whose session count
+      changed (sessions deleted);
+    - in the other months, only the groups that products or categories left or joined since the
+      last build (int_group_assignments: a new majority brand, a newer code).
+    A recomputed key that no longer has sessions is written with sessions = 0 and deleted by the
+    post-hook, as are months left without sessions.
 -#}
--- depends_on: {{ ref('int_group_assignments') }}
 {#- dimension -> (the expression of its group, the dimension table joined for it) -#}
 {%- set dimensions = {
     'brand': ("coalesce(products.brand, 'unknown')", 'products'),
@@ -37,13 +39,17 @@
     'products': ('dim_products', 'product_id'),
     'categories': ('dim_categories', 'category_id'),
 } -%}
+{%- set assignments = ref('int_group_assignments') -%}
 {%- set session_month = "cast(" ~ dbt.date_trunc('month', 'session_start') ~ " as date)" -%}
+{%- set last_build = "(select max(built_at) from " ~ this ~ ")" -%}
 {%- set months = [] -%}
 {%- set bounds = {} -%}
+{%- set has_regroups = false -%}
 {%- if is_incremental() and execute -%}
-    {%- set last_build = "(select max(built_at) from " ~ this ~ ")" -%}
-    {%- set sessions = "select session_key, " ~ session_month ~ " as session_month, built_at from " ~ ref('fct_sessions') -%}
-    {#- months with sessions fct_sessions rewrote since the last build, or with fewer or more sessions -#}
+    {%- set sessions = "select " ~ session_month ~ " as session_month, built_at from " ~ ref('fct_sessions') -%}
+    {#- months with sessions fct_sessions rewrote since the last build, or with fewer or more
+        sessions; every month if the assignment history was rebuilt since (it cannot tell then
+        what moved) -#}
     {%- set changed_months = run_query(
         "with current_months as (
             select session_month, count(*) as sessions, max(built_at) as built_at
@@ -57,26 +63,10 @@
         left join stored_months on current_months.session_month = stored_months.session_month
         where stored_months.sessions is null
             or stored_months.sessions <> current_months.sessions
-            or current_months.built_at > " ~ last_build
+            or current_months.built_at > " ~ last_build ~ "
+            or (select min(assigned_at) from " ~ assignments ~ ") > " ~ last_build
     ) -%}
-    {#- months holding events of products or categories that moved to another group (rare) -#}
-    {%- set regrouped = "select kind, id from " ~ ref('int_group_assignments')
-        ~ " where changed_at > " ~ last_build ~ " and first_seen_at <= " ~ last_build -%}
-    {%- if run_query("select count(*) from (" ~ regrouped ~ ") as regrouped").columns[0].values()[0] > 0 -%}
-        {%- set regrouped_months = run_query(
-            "select distinct sessions.session_month
-            from " ~ ref('fct_events') ~ " as events
-            inner join (" ~ sessions ~ ") as sessions on events.session_key = sessions.session_key
-            where events.product_id in (select id from (" ~ regrouped ~ ") as r where kind = 'brand')
-                or events.category_id in (select id from (" ~ regrouped ~ ") as r where kind = 'category_code')"
-        ) -%}
-        {%- for month in regrouped_months.columns[0].values() -%}
-            {%- do months.append(month) -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- for month in changed_months.columns[0].values() if month not in months -%}
-        {%- do months.append(month) -%}
-    {%- endfor -%}
+    {%- do months.extend(changed_months.columns[0].values()) -%}
     {%- if months -%}
         {%- set span = run_query(
             "select min(session_start), max(session_end) from " ~ ref('fct_sessions')
@@ -86,10 +76,65 @@
         ) -%}
         {%- do bounds.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
     {%- endif -%}
-{%- endif %}
+    {%- set regrouped = run_query(
+        "select count(*) from " ~ assignments ~ " where assigned_at > " ~ last_build
+        ~ " and id in (select id from " ~ assignments ~ " where assigned_at <= " ~ last_build ~ ")"
+    ) -%}
+    {%- set has_regroups = regrouped.columns[0].values()[0] > 0 -%}
+{%- endif -%}
+{%- set in_months -%}
+    {%- if months %}
+        {{ session_month }} in (
+            {%- for month in months %}
+            cast('{{ month }}' as date){{ "," if not loop.last }}
+            {%- endfor %}
+        )
+    {%- else %}
+        1 = 0
+    {%- endif %}
+{%- endset %}
 
 with
 
+{% if has_regroups %}
+-- ids assigned another group since the last build, which counted them under an earlier one
+regrouped_ids as (
+
+    select kind, id
+    from {{ assignments }}
+    group by kind, id
+    having max(assigned_at) > {{ last_build }}
+        and min(assigned_at) <= {{ last_build }}
+
+),
+
+-- every group those ids have had: the one the last build counted their events under, the new one
+regrouped_groups as (
+
+    select distinct
+        assignments.kind as dimension,
+        assignments.group_value
+
+    from {{ assignments }} as assignments
+    inner join regrouped_ids
+        on assignments.kind = regrouped_ids.kind
+        and assignments.id = regrouped_ids.id
+
+    union
+
+    select distinct
+        'category_level_1' as dimension,
+        coalesce(nullif({{ dbt.split_part('assignments.group_value', "'.'", 1) }}, ''), 'unknown') as group_value
+
+    from {{ assignments }} as assignments
+    inner join regrouped_ids
+        on assignments.kind = regrouped_ids.kind
+        and assignments.id = regrouped_ids.id
+    where assignments.kind = 'category_code'
+
+),
+
+{% endif %}
 sessions as (
 
     select
@@ -102,16 +147,7 @@ sessions as (
 
     from {{ ref('fct_sessions') }}
     {%- if is_incremental() %}
-    where
-        {%- if months %}
-        {{ session_month }} in (
-            {%- for month in months %}
-            cast('{{ month }}' as date){{ "," if not loop.last }}
-            {%- endfor %}
-        )
-        {%- else %}
-        1 = 0
-        {%- endif %}
+    where {{ in_months }}
     {%- endif %}
 
 ),
@@ -124,7 +160,8 @@ events as (
         events.product_id,
         events.category_id,
         events.event_type,
-        events.price
+        events.price,
+        true as in_changed_month
 
     from {{ ref('fct_events') }} as events
     inner join sessions
@@ -138,6 +175,42 @@ events as (
         {%- else %}
         1 = 0
         {%- endif %}
+    {%- endif %}
+    {%- if has_regroups %}
+
+    union all
+
+    -- in the other months, the events of every product and category now in a regrouped group
+    select
+        {{ session_month }} as session_month,
+        events.session_key,
+        events.product_id,
+        events.category_id,
+        events.event_type,
+        events.price,
+        false as in_changed_month
+
+    from {{ ref('fct_events') }} as events
+    inner join {{ ref('fct_sessions') }} as all_sessions
+        on events.session_key = all_sessions.session_key
+    where not ({{ in_months }})
+        and (
+            events.product_id in (
+                select product_id from {{ ref('dim_products') }}
+                where coalesce(brand, 'unknown') in (
+                    select group_value from regrouped_groups where dimension = 'brand'
+                )
+            )
+            or events.category_id in (
+                select category_id from {{ ref('dim_categories') }}
+                where coalesce(category_code, 'unknown') in (
+                    select group_value from regrouped_groups where dimension = 'category_code'
+                )
+                or coalesce(level_1, 'unknown') in (
+                    select group_value from regrouped_groups where dimension = 'category_level_1'
+                )
+            )
+        )
     {%- endif %}
 
 ),
@@ -177,6 +250,10 @@ sessions_by_{{ dimension }} as (
     from events
     left join {{ ref(model) }} as {{ joined }}
         on events.{{ key }} = {{ joined }}.{{ key }}
+    {%- if has_regroups %}
+    where events.in_changed_month
+        or {{ expression }} in (select group_value from regrouped_groups where dimension = '{{ dimension }}')
+    {%- endif %}
     group by events.session_month, events.session_key, {{ expression }}
 
 ),
@@ -204,7 +281,7 @@ staged as (
 
 ),
 
-final as (
+computed as (
 
     select
         session_month,
@@ -220,6 +297,64 @@ final as (
     from staged
     group by session_month, dimension, group_value
 
+),
+
+{% if is_incremental() %}
+-- keys this build recomputes that have no sessions any more: written as zeros (typed as in
+-- computed, whose columns are null here), then deleted by the post-hook
+recomputed_keys as (
+
+    select session_month, dimension, group_value
+    from {{ this }}
+    where {{ in_months | replace(session_month, 'session_month') }}
+    {%- if has_regroups %}
+
+    union
+
+    select stored.session_month, stored.dimension, stored.group_value
+    from {{ this }} as stored
+    inner join regrouped_groups
+        on stored.dimension = regrouped_groups.dimension
+        and stored.group_value = regrouped_groups.group_value
+    {%- endif %}
+
+),
+
+emptied as (
+
+    select
+        recomputed_keys.session_month,
+        recomputed_keys.dimension,
+        recomputed_keys.group_value,
+        {%- for column in ['views', 'carts', 'purchases', 'revenue', 'sessions', 'sessions_with_view',
+                           'sessions_with_cart', 'sessions_with_purchase', 'abandoned_cart_sessions',
+                           'view_and_cart_sessions', 'cart_and_purchase_sessions', 'view_and_purchase_sessions'] %}
+        coalesce(computed.{{ column }}, 0) as {{ column }},
+        {%- endfor %}
+        {{ build_stamp() }} as built_at
+
+    from recomputed_keys
+    left join computed
+        on recomputed_keys.session_month = computed.session_month
+        and recomputed_keys.dimension = computed.dimension
+        and recomputed_keys.group_value = computed.group_value
+    where computed.session_month is null
+
+),
+
+final as (
+
+    select * from computed
+    union all
+    select * from emptied
+
 )
+{% else %}
+final as (
+
+    select * from computed
+
+)
+{% endif %}
 
 select * from final
