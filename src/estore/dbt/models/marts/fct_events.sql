@@ -22,8 +22,34 @@
     (user_session, user_id) are always written together, so they share one built_at: fct_sessions
     uses it to rebuild only the sessions a build changed.
 -#}
--- depends_on: {{ ref('int_loads') }}
+-- depends_on: {{ ref('int_loads') }}, {{ ref('stg_events') }}
 {%- set session_timeout_minutes = var('session_timeout_minutes') %}
+{#- the time span of the rows already here that share a (user_session, user_id) with a new load or
+    a dropped row: found with a narrow scan, so that `context` below reads (every column of) only
+    the row groups in that span, not the whole table; none (no such rows) is the usual case -#}
+{%- set context_span = {} -%}
+{%- if is_incremental() and execute -%}
+    {%- set live = "select load_id from " ~ ref('int_loads') ~ " where is_live" -%}
+    {%- set span = run_query(
+        "with touched as (
+            select user_session, user_id from " ~ ref('stg_events') ~ "
+            where load_id in (" ~ live ~ ")
+                and load_id not in (select distinct load_id from " ~ this ~ ")
+            union
+            select user_session, user_id from " ~ this ~ "
+            where load_id not in (" ~ live ~ ")
+        )
+        select min(existing.event_time), max(existing.event_time)
+        from " ~ this ~ " as existing
+        inner join touched
+            on existing.user_session = touched.user_session
+            and existing.user_id = touched.user_id
+        where existing.load_id in (" ~ live ~ ")"
+    ) -%}
+    {%- if span.columns[0].values()[0] is not none -%}
+        {%- do context_span.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
+    {%- endif -%}
+{%- endif %}
 
 with
 
@@ -86,6 +112,12 @@ context as (
         on existing.user_session = touched_sessions.user_session
         and existing.user_id = touched_sessions.user_id
     where existing.load_id in (select load_id from live_loads)
+        {%- if context_span %}
+        and existing.event_time >= cast('{{ context_span.from }}' as {{ dbt.type_timestamp() }})
+        and existing.event_time <= cast('{{ context_span.to }}' as {{ dbt.type_timestamp() }})
+        {%- else %}
+        and 1 = 0
+        {%- endif %}
 
 ),
 
