@@ -9,10 +9,9 @@ and prints (b)/(a) (about 1 is the goal) and (b)/(c). Each build also reports it
 (user + system of the build process), which another process competing for the cores does not
 inflate the way it inflates wall time.
 
-Fills raw.events of a fresh warehouse with DuckDB SQL (seeded, REES46-like proportions: ~95% views,
-~3% carts, ~2% purchases, 32% empty category codes, one code per category_id, 14% empty brands,
-2% of session ids reused after a long gap, 0.5% exact duplicates, 0.1% rows without a session),
-one load per month.
+The events come from `estore generate` (seed 42, one CSV per month) and are loaded with
+`estore.ingest.load`, one load per month, so they have the generator's shape: focused sessions,
+the November peak, and its dirt (duplicates, products under two brands, rows without a session).
 
     python benchmarks/bench_build.py --events 10000000 --months 4 --repeat 3
 
@@ -31,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from estore.warehouse import connect
+from estore.generate import GenerationConfig, generate
+from estore.ingest import load
 
 _BUILD = """
 import json, sys
@@ -47,86 +47,20 @@ print(json.dumps({"seconds": r.seconds, "nodes": len(r.nodes),
 """
 
 
-def fill(
-    warehouse: Path,
-    events: int,
-    months: int,
-    first_month: int = 0,
-    last_month: int | None = None,
-    seed: int = 42,
-) -> None:
-    """Append months [first_month, last_month) of a history of `events` events over `months` months."""
-    per_month = events // months
-    sessions = max(per_month // 5, 1)  # 5 events per session id
-    users = max(events // 14, 1)
-    con = connect(warehouse)
-    try:
-        for month in range(first_month, months if last_month is None else last_month):
-            load_id = month + 1
-            con.execute(
-                f"""
-                insert into raw.events
-                with numbered as (
-                    select
-                        i,
-                        {month} * {sessions} + i // 5 as session_no,
-                        i % 5 as position
-                    from range({per_month}) as r(i)
-                ),
-                sessions as (
-                    select
-                        *,
-                        -- 2% of session ids are reused by the same user after a long gap
-                        case when session_no % 50 = 1 then session_no - 1 else session_no end as session_id,
-                        timestamp '2019-10-01' + to_months({month})
-                            + to_seconds(hash(session_no, {seed}) % (27 * 86400)) as session_start
-                    from numbered
-                ),
-                shaped as (
-                    select
-                        session_start + to_seconds(position * (30 + hash(i, {month}, {seed}) % 300))
-                            as event_time,
-                        case
-                            when hash(i, 1, {month}, {seed}) % 1000 < 20 then 'purchase'
-                            when hash(i, 1, {month}, {seed}) % 1000 < 50 then 'cart'
-                            else 'view'
-                        end as event_type,
-                        hash(i, 2, {month}, {seed}) % 50000 as product_id,
-                        session_id,
-                        hash(session_id, 3, {seed}) % {users} as user_no,
-                        i
-                    from sessions
-                )
-                select
-                    event_time,
-                    event_type,
-                    product_id,
-                    2053013552226107603 + product_id % 600 as category_id,
-                    -- one code per category_id, as in REES46 (a category whose code changes moves
-                    -- all its events, and the build recomputes every month holding them)
-                    case when product_id % 600 < 192 then null
-                         else 'cat' || (product_id % 600 % 40) || '.sub' || (product_id % 600 % 7) end as category_code,
-                    case when product_id % 100 < 14 then null else 'brand' || (product_id % 3000) end as brand,
-                    cast(product_id % 2600 + 0.99 as decimal(12, 2)) as price,
-                    512000000 + user_no as user_id,
-                    case when i % 1000 = 7 then null else md5(cast(session_id as varchar)) end as user_session,
-                    {load_id} as load_id
-                from shaped
-                """
-            )
-            # 0.5% exact duplicates
-            con.execute(
-                f"""
-                insert into raw.events
-                select * from raw.events where load_id = {load_id} using sample 0.5 percent (bernoulli, {seed})
-                """
-            )
-            con.execute(
-                "insert into raw.load_ledger values (?, ?, ?, 0, 'synthetic', ?, 0, now(), 0, 'loaded')",
-                [load_id, f"synthetic/{month}.csv", f"{month}.csv", per_month],
-            )
-    finally:
-        con.close()
+def month_files(landing: Path, events: int, months: int) -> list[Path]:
+    """Generate `events` events over `months` months (once); their CSV files, in month order."""
+    if not (landing / "generation.json").exists():
+        generate(landing, GenerationConfig(events=events, months=months, seed=42))
+    manifest = json.loads((landing / "generation.json").read_text())
+    return [landing / entry["name"] for entry in manifest["files"]]
+
+
+def fill(warehouse: Path, files: list[Path], memory_limit: str) -> None:
+    """Load the files into the warehouse (created if missing), one load each."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    for result in load([str(f) for f in files], warehouse, memory_limit=memory_limit):
+        if result.status != "loaded":
+            raise SystemExit(f"{result.path}: {result.status}")
 
 
 def run_build(warehouse: Path, workspace: Path, *, full_refresh: bool, memory_limit: str) -> dict:
@@ -187,28 +121,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         root = Path(tmp)
 
+        t = time.perf_counter()
+        files = month_files(root / "landing", args.events, args.months)
+        print(f"generated {args.events:,} events over {args.months} months in {time.perf_counter() - t:.1f} s")
+
         # (c) a full build of all k + 1 months
         all_ws = root / "all"
         all_wh = all_ws / "warehouse.duckdb"
-        t = time.perf_counter()
-        fill(all_wh, args.events, args.months)
-        print(f"filled {args.events:,} events over {args.months} months in {time.perf_counter() - t:.1f} s")
+        fill(all_wh, files, args.memory_limit)
         full = builds(all_wh, all_ws, full_refresh=True)
         summarize(f"(c) full build, all {args.months} months", full)
 
         # (a) a full build of a fresh warehouse holding only the added month
         one_ws = root / "one"
         one_wh = one_ws / "warehouse.duckdb"
-        fill(one_wh, args.events, args.months, first_month=k)
+        fill(one_wh, files[k:], args.memory_limit)
         one = builds(one_wh, one_ws, full_refresh=True)
         summarize(f"(a) full build, month {k + 1} alone", one)
 
         # (b) months 1..k built, then month k + 1 loaded and built incrementally
         inc_ws = root / "incremental"
         inc_wh = inc_ws / "warehouse.duckdb"
-        fill(inc_wh, args.events, args.months, last_month=k)
+        fill(inc_wh, files[:k], args.memory_limit)
         run_build(inc_wh, inc_ws, full_refresh=True, memory_limit=args.memory_limit)
-        fill(inc_wh, args.events, args.months, first_month=k)
+        fill(inc_wh, files[k:], args.memory_limit)
         pristine = root / "k_months_built.duckdb"
         shutil.copyfile(inc_wh, pristine)
         inc = builds(inc_wh, inc_ws, full_refresh=False, pristine=pristine)

@@ -265,7 +265,9 @@ def test_regrouped_events_are_counted_as_a_full_rebuild_counts_them(regrouping):
     for mart, frame in group_marts(regrouping["wh"]).items():
         pd.testing.assert_frame_equal(regrouping["marts"][mart], frame, check_exact=False, rtol=1e-12, obj=mart)
     brands = regrouping["marts"]["marts.brand_performance"].set_index("brand")
-    product_5 = read(regrouping["wh"], "select count(*) as n from marts.fct_events where product_id = 5 and event_type = 'view'")
+    product_5 = read(
+        regrouping["wh"], "select count(*) as n from marts.fct_events where product_id = 5 and event_type = 'view'"
+    )
     assert brands.loc["huawei", "views"] == product_5["n"][0] > 400
 
 
