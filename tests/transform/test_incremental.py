@@ -21,28 +21,21 @@ FCT = "select * exclude (built_at) from marts.fct_events order by event_key"
 SESSIONS = "select * exclude (built_at) from marts.fct_sessions order by session_key"
 STAMPS = "select event_key, user_session, user_id, built_at from marts.fct_events"
 SESSION_STAMPS = "select session_key, user_session, user_id, built_at from marts.fct_sessions"
-# the marts summed from the monthly, incremental int_session_groups_by_month, and the incremental
-# int_session_categories (dashboard_category_daily's input)
+# the marts summed from the monthly, incremental int_session_groups_by_month
 GROUP_MARTS = {
-    "marts.brand_performance": "brand",
-    "marts.funnel_by_brand": "brand",
-    "marts.category_performance": "category_code",
-    "marts.funnel_by_category": "category_level_1",
-    "intermediate.int_session_categories": "session_key, category_level_1",
+    "brand_performance": "brand",
+    "funnel_by_brand": "brand",
+    "category_performance": "category_code",
+    "funnel_by_category": "category_level_1",
 }
 GROUP_STAMPS = (
     "select session_month, dimension, group_value, built_at from intermediate.int_session_groups_by_month order by all"
 )
-REBUILD = "+fct_sessions " + " ".join(f"+{table.split('.')[1]}" for table in GROUP_MARTS)
+REBUILD = "+fct_sessions " + " ".join(f"+{mart}" for mart in GROUP_MARTS)
 
 
 def group_marts(wh) -> dict[str, pd.DataFrame]:
-    return {
-        table: read(wh, f"select * exclude (built_at) from {table} order by {key}")
-        if table.startswith("intermediate.")
-        else read(wh, f"select * from {table} order by {key}")
-        for table, key in GROUP_MARTS.items()
-    }
+    return {mart: read(wh, f"select * from marts.{mart} order by {key}") for mart, key in GROUP_MARTS.items()}
 
 
 def late_rows(one: list[dict]) -> list[dict]:
@@ -131,9 +124,9 @@ def test_events_moved_to_another_group_are_counted_there(incremental):
     )
     lg = set(canonical.product_id[canonical.brand == "lg"])
     assert 5 in lg and (views.brand[views.product_id == 5] == "samsung").any()
-    brands = groups["marts.brand_performance"].set_index("brand")
+    brands = groups["brand_performance"].set_index("brand")
     assert brands.loc["lg", "views"] == views.product_id.isin(lg).sum()
-    codes = groups["marts.category_performance"].set_index("category_code")
+    codes = groups["category_performance"].set_index("category_code")
     assert "computers.components.cpu.intel" not in codes.index
     assert codes.loc["electronics.cpu", "category_level_1"] == "electronics"
     assert codes.loc["electronics.cpu", "views"] == (views.category_id == 12).sum()
@@ -264,7 +257,7 @@ def test_regrouped_events_are_counted_as_a_full_rebuild_counts_them(regrouping):
     pd.testing.assert_frame_equal(regrouping["table"], regrouping["rebuilt"], check_exact=False, rtol=1e-12)
     for mart, frame in group_marts(regrouping["wh"]).items():
         pd.testing.assert_frame_equal(regrouping["marts"][mart], frame, check_exact=False, rtol=1e-12, obj=mart)
-    brands = regrouping["marts"]["marts.brand_performance"].set_index("brand")
+    brands = regrouping["marts"]["brand_performance"].set_index("brand")
     product_5 = read(
         regrouping["wh"], "select count(*) as n from marts.fct_events where product_id = 5 and event_type = 'view'"
     )
