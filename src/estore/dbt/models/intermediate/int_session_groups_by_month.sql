@@ -42,6 +42,14 @@
 {%- set assignments = ref('int_group_assignments') -%}
 {%- set session_month = "cast(" ~ dbt.date_trunc('month', 'session_start') ~ " as date)" -%}
 {%- set last_build = "(select max(built_at) from " ~ this ~ ")" -%}
+{#- ids assigned another group since the last build, which counted them under an earlier one -#}
+{%- set regrouped_ids -%}
+    select kind, id
+    from {{ assignments }}
+    group by kind, id
+    having max(assigned_at) > {{ last_build }}
+        and min(assigned_at) <= {{ last_build }}
+{%- endset -%}
 {%- set months = [] -%}
 {%- set bounds = {} -%}
 {%- set has_regroups = false -%}
@@ -76,10 +84,7 @@
         ) -%}
         {%- do bounds.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
     {%- endif -%}
-    {%- set regrouped = run_query(
-        "select count(*) from " ~ assignments ~ " where assigned_at > " ~ last_build
-        ~ " and id in (select id from " ~ assignments ~ " where assigned_at <= " ~ last_build ~ ")"
-    ) -%}
+    {%- set regrouped = run_query("select count(*) from (" ~ regrouped_ids ~ ") as regrouped") -%}
     {%- set has_regroups = regrouped.columns[0].values()[0] > 0 -%}
 {%- endif -%}
 {%- set in_months -%}
@@ -97,14 +102,9 @@
 with
 
 {% if has_regroups %}
--- ids assigned another group since the last build, which counted them under an earlier one
 regrouped_ids as (
 
-    select kind, id
-    from {{ assignments }}
-    group by kind, id
-    having max(assigned_at) > {{ last_build }}
-        and min(assigned_at) <= {{ last_build }}
+    {{ regrouped_ids }}
 
 ),
 
