@@ -48,9 +48,8 @@ print(json.dumps({"seconds": r.seconds, "nodes": len(r.nodes),
 
 
 def month_files(landing: Path, events: int, months: int) -> list[Path]:
-    """Generate `events` events over `months` months (once); their CSV files, in month order."""
-    if not (landing / "generation.json").exists():
-        generate(landing, GenerationConfig(events=events, months=months, seed=42))
+    """Generate `events` events over `months` months; their CSV files, in month order."""
+    generate(landing, GenerationConfig(events=events, months=months, seed=42))
     manifest = json.loads((landing / "generation.json").read_text())
     return [landing / entry["name"] for entry in manifest["files"]]
 

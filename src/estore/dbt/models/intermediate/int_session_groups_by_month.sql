@@ -87,17 +87,7 @@
     {%- set regrouped = run_query("select count(*) from (" ~ regrouped_ids ~ ") as regrouped") -%}
     {%- set has_regroups = regrouped.columns[0].values()[0] > 0 -%}
 {%- endif -%}
-{%- set in_months -%}
-    {%- if months %}
-        {{ session_month }} in (
-            {%- for month in months %}
-            cast('{{ month }}' as date){{ "," if not loop.last }}
-            {%- endfor %}
-        )
-    {%- else %}
-        1 = 0
-    {%- endif %}
-{%- endset %}
+{%- set in_months = in_literals(session_month, months, 'date') %}
 
 with
 
@@ -168,13 +158,7 @@ events as (
         on events.session_key = sessions.session_key
     {%- if is_incremental() %}
     -- literal bounds, so the scan skips row groups of other months
-    where
-        {%- if months %}
-        events.event_time >= cast('{{ bounds.from }}' as {{ dbt.type_timestamp() }})
-        and events.event_time <= cast('{{ bounds.to }}' as {{ dbt.type_timestamp() }})
-        {%- else %}
-        1 = 0
-        {%- endif %}
+    where {{ within_span('events.event_time', bounds) }}
     {%- endif %}
     {%- if has_regroups %}
 
@@ -306,7 +290,7 @@ recomputed_keys as (
 
     select session_month, dimension, group_value
     from {{ this }}
-    where {{ in_months | replace(session_month, 'session_month') }}
+    where {{ in_literals('session_month', months, 'date') }}
     {%- if has_regroups %}
 
     union

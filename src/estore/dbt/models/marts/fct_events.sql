@@ -112,12 +112,7 @@ context as (
         on existing.user_session = touched_sessions.user_session
         and existing.user_id = touched_sessions.user_id
     where existing.load_id in (select load_id from live_loads)
-        {%- if context_span %}
-        and existing.event_time >= cast('{{ context_span.from }}' as {{ dbt.type_timestamp() }})
-        and existing.event_time <= cast('{{ context_span.to }}' as {{ dbt.type_timestamp() }})
-        {%- else %}
-        and 1 = 0
-        {%- endif %}
+        and {{ within_span('existing.event_time', context_span) }}
 
 ),
 

@@ -37,16 +37,7 @@ events as (
     select * from {{ ref('fct_events') }}
     {%- if is_incremental() %}
     -- a literal list, so the scan skips row groups written by earlier builds
-    where
-        {%- if new_built_at %}
-        built_at in (
-            {%- for stamp in new_built_at %}
-            cast('{{ stamp }}' as {{ dbt.type_timestamp() }}){{ "," if not loop.last }}
-            {%- endfor %}
-        )
-        {%- else %}
-        1 = 0
-        {%- endif %}
+    where {{ in_literals('built_at', new_built_at, dbt.type_timestamp()) }}
     {%- endif %}
 
 ),
