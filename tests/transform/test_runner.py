@@ -42,5 +42,6 @@ def test_failing_data_test_raises_estore_error_naming_it(workspace):
     write_warehouse(wh, {2: [{**_event(datetime(2019, 10, 5), "view", 1, 1, "neg"), "price": -1.0}]})
     with pytest.raises(EstoreError) as error:
         build(wh, workspace, select="stg_events")
-    assert "non_negative_stg_events_price" in str(error.value)
-    assert "Got 1 result" in str(error.value)
+    # the one test that checks stg_events' columns fails, and the error shows the offending column
+    assert "test column_checks_stg_events: Got 1 result" in str(error.value)
+    assert "column_name=price, rule=non_negative, failing_rows=1" in str(error.value)

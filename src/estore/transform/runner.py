@@ -33,6 +33,7 @@ class NodeResult:
     rows: int | None = None  # rows written (models, snapshots) when dbt reports it
     failures: int | None = None  # failing rows (data tests)
     message: str | None = None
+    sql: str | None = None  # the compiled query of a data test that failed or warned
 
     @property
     def failed(self) -> bool:
@@ -166,7 +167,7 @@ def build(
         success=bool(outcome.success), seconds=seconds, nodes=nodes, target_path=invocation.target_path
     )
     if not result.success:
-        raise EstoreError(_failure_message(result, log_path))
+        raise EstoreError(_failure_message(result, log_path, invocation.warehouse))
     return result
 
 
@@ -230,6 +231,8 @@ def _node_results(execution: Any) -> tuple[list[NodeResult], dict[str, str]]:
         rows = response.get("rows_affected") if isinstance(response, dict) else None
         resource_type = str(getattr(node.resource_type, "value", node.resource_type))
         failures = r.failures if resource_type in {"test", "unit_test"} else None
+        status = str(getattr(r.status, "value", r.status))
+        sql = getattr(node, "compiled_code", None) if resource_type == "test" and status in {"fail", "warn"} else None
         materialized = getattr(getattr(node, "config", None), "materialized", None)
         if resource_type in {"model", "snapshot"} and materialized in {"table", "incremental", "snapshot"}:
             tables[node.name] = node.schema
@@ -237,20 +240,23 @@ def _node_results(execution: Any) -> tuple[list[NodeResult], dict[str, str]]:
             NodeResult(
                 name=node.name,
                 resource_type=resource_type,
-                status=str(getattr(r.status, "value", r.status)),
+                status=status,
                 seconds=float(r.execution_time or 0.0),
                 rows=rows if isinstance(rows, int) and rows >= 0 else None,
                 failures=failures,
                 message=r.message,
+                sql=sql,
             )
         )
     return nodes, tables
 
 
-def _failure_message(result: BuildResult, log_path: Path) -> str:
+def _failure_message(result: BuildResult, log_path: Path, warehouse: Path) -> str:
     lines = [f"dbt build failed ({len(result.failed)} failing node(s)):"]
     for n in result.failed:
         lines.append(f"  - {n.resource_type} {n.name}: {(n.message or n.status).strip()}")
+        if n.sql:
+            lines.extend(f"      {row}" for row in _failing_rows(warehouse, n.sql))
     skipped = [n.name for n in result.nodes if n.status == "skipped"]
     if skipped:
         lines.append(f"  {len(skipped)} node(s) skipped because of them")
@@ -263,6 +269,21 @@ def _failure_message(result: BuildResult, log_path: Path) -> str:
         )
     lines.append(f"log: {log_path / 'dbt.log'}")
     return "\n".join(lines)
+
+
+def _failing_rows(warehouse: Path, sql: str, limit: int = 5) -> list[str]:
+    """The first rows a failed data test returned, as `column=value, ...` lines."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            cursor = con.execute(f"select * from ({sql}) as failing limit {limit + 1}")
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+    except duckdb.Error as error:  # the rows are a courtesy: the failure is reported either way
+        return [f"(could not list the failing rows: {error})"]
+    shown = [", ".join(f"{k}={v}" for k, v in zip(names, row, strict=True)) for row in rows[:limit]]
+    return shown + (["..."] if len(rows) > limit else [])
 
 
 def _with_row_counts(warehouse: Path, nodes: list[NodeResult], tables: dict[str, str]) -> list[NodeResult]:

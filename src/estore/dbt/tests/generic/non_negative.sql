@@ -1,8 +1,0 @@
-{#- Fails on every row where the column is negative (money, counts). NULL passes. -#}
-{% test non_negative(model, column_name) %}
-
-select {{ column_name }}
-from {{ model }}
-where {{ column_name }} < 0
-
-{% endtest %}
