@@ -170,13 +170,6 @@ def test_builds_run_the_after_clv_models_only_when_asked(analytics):
     assert not after & {n.name for n in second.nodes}
     assert {n.name for n in after_clv.nodes if n.resource_type == "model"} == after
     assert {n.name for n in validation.nodes if n.resource_type == "model"} == {"clv_customer_summary"}
-    unit_tests = {n.name for n in first.nodes if n.resource_type == "unit_test"}
-    assert {
-        "clv_customer_summary_merges_same_day_purchases",
-        "cohort_retention_counts_calendar_months",
-        "funnel_daily_counts_cart_abandonment",
-        "segment_migration_reads_segments_valid_at_each_time",
-    } <= unit_tests
 
 
 def test_clv_summary_merges_same_day_purchases(analytics, events):

@@ -78,6 +78,12 @@ class DbtInvocation:
     target_path: Path
     log_path: Path
 
+    @property
+    def build_args(self) -> list[str]:
+        """`dbt build` of every model, snapshot and data test. Not the unit tests: dbt advises
+        running those in development and CI only, since their inputs never change."""
+        return ["build", *self.args, "--exclude-resource-type", "unit_test"]
+
 
 def dbt_invocation(
     warehouse: Path,
@@ -128,46 +134,69 @@ def build(
     memory_limit: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Build every model, snapshot and test (or the `select`ed ones) of the packaged dbt project.
+    """Build every model, snapshot and data test (or the `select`ed ones) of the packaged dbt project.
 
     `vars` override the project's vars (see dbt_project.yml); `threads` and `memory_limit`
     configure DuckDB. `progress` is called with a node's name when dbt starts it. Raises
-    EstoreError naming each failing model or test with dbt's message.
+    EstoreError naming each failing model or test with dbt's message. dbt's unit tests are not
+    run: their inputs are fixed, so they prove nothing new on a data build (see `unit_test`).
     """
     invocation = dbt_invocation(warehouse, workspace, vars=vars, threads=threads, memory_limit=memory_limit)
-    log_path = invocation.log_path
-    # make sure the raw schema exists, so a fresh warehouse builds (to empty marts)
-    connect(invocation.warehouse, memory_limit=memory_limit, threads=threads).close()
-
-    args = ["build", *invocation.args, "--log-level", "none", "--log-level-file", "info", "--no-use-colors"]
+    args = invocation.build_args
     if select:
         args += ["--select", select]
     if exclude:
         args += ["--exclude", exclude]
     if full_refresh:
         args.append("--full-refresh")
-    env = invocation.env
+    return _invoke(invocation, args, threads=threads, memory_limit=memory_limit, progress=progress)
+
+
+def unit_test(warehouse: Path, workspace: Path) -> BuildResult:
+    """Run the dbt unit tests of the packaged project (hand-made rows in, expected rows out).
+
+    dbt reads the column types of a unit test's inputs from the warehouse, so it must hold a
+    build. Raises EstoreError naming each failing unit test.
+    """
+    invocation = dbt_invocation(warehouse, workspace)
+    return _invoke(invocation, ["test", *invocation.args, "--select", "test_type:unit"])
+
+
+def _invoke(
+    invocation: DbtInvocation,
+    args: list[str],
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Run one dbt command in-process and collect its per-node results."""
+    log_path = invocation.log_path
+    # make sure the raw schema exists, so a fresh warehouse builds (to empty marts)
+    connect(invocation.warehouse, memory_limit=memory_limit, threads=threads).close()
+
+    args = [*args, "--log-level", "none", "--log-level-file", "info", "--no-use-colors"]
     callbacks = [_progress_callback(progress)] if progress else []
 
     from dbt.cli.main import dbtRunner  # imported here: importing dbt costs seconds
 
     started = time.perf_counter()
     try:
-        with environment(env):
+        with environment(invocation.env):
             outcome = dbtRunner(callbacks=callbacks).invoke(args)
     finally:
         _release_warehouse()
     seconds = time.perf_counter() - started
 
     if outcome.exception is not None:
-        raise EstoreError(f"dbt build could not run: {outcome.exception} (log: {log_path / 'dbt.log'})")
+        raise EstoreError(f"dbt {args[0]} could not run: {outcome.exception} (log: {log_path / 'dbt.log'})")
     nodes, tables = _node_results(outcome.result)
     nodes = _with_row_counts(invocation.warehouse, nodes, tables)
     result = BuildResult(
         success=bool(outcome.success), seconds=seconds, nodes=nodes, target_path=invocation.target_path
     )
     if not result.success:
-        raise EstoreError(_failure_message(result, log_path, invocation.warehouse))
+        raise EstoreError(_failure_message(args[0], result, log_path, invocation.warehouse))
     return result
 
 
@@ -251,8 +280,8 @@ def _node_results(execution: Any) -> tuple[list[NodeResult], dict[str, str]]:
     return nodes, tables
 
 
-def _failure_message(result: BuildResult, log_path: Path, warehouse: Path) -> str:
-    lines = [f"dbt build failed ({len(result.failed)} failing node(s)):"]
+def _failure_message(command: str, result: BuildResult, log_path: Path, warehouse: Path) -> str:
+    lines = [f"dbt {command} failed ({len(result.failed)} failing node(s)):"]
     for n in result.failed:
         lines.append(f"  - {n.resource_type} {n.name}: {(n.message or n.status).strip()}")
         if n.sql:

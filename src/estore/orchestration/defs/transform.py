@@ -37,7 +37,7 @@ def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, estore
     connect(settings.warehouse, memory_limit=settings.memory_limit, threads=settings.threads).close()
     with environment(invocation.env):  # dagster-dbt hands os.environ to the dbt process it starts
         run = dbt.cli(
-            ["build", *invocation.args, "--log-format-file", "text"],
+            [*invocation.build_args, "--log-format-file", "text"],
             context=context,
             target_path=invocation.target_path,
         )

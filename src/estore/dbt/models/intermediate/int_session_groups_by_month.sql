@@ -125,10 +125,12 @@ regrouped_groups as (
 ),
 
 {% endif %}
+-- numbered: the per-session aggregates below group on this integer, not the 32-character key
 sessions as (
 
     select
         session_key,
+        row_number() over () as session_number,
         {{ session_month }} as session_month,
         views,
         carts,
@@ -142,11 +144,26 @@ sessions as (
 
 ),
 
+{% if has_regroups %}
+-- the sessions of the other months, numbered after those of the changed months
+other_sessions as (
+
+    select
+        session_key,
+        (select count(*) from sessions) + row_number() over () as session_number,
+        {{ session_month }} as session_month
+
+    from {{ ref('fct_sessions') }}
+    where not ({{ in_months }})
+
+),
+
+{% endif %}
 events as (
 
     select
         sessions.session_month,
-        events.session_key,
+        sessions.session_number,
         events.product_id,
         events.category_id,
         events.event_type,
@@ -166,8 +183,8 @@ events as (
 
     -- in the other months, the events of every product and category now in a regrouped group
     select
-        {{ session_month }} as session_month,
-        events.session_key,
+        other_sessions.session_month,
+        other_sessions.session_number,
         events.product_id,
         events.category_id,
         events.event_type,
@@ -175,10 +192,9 @@ events as (
         false as in_changed_month
 
     from {{ ref('fct_events') }} as events
-    inner join {{ ref('fct_sessions') }} as all_sessions
-        on events.session_key = all_sessions.session_key
-    where not ({{ in_months }})
-        and (
+    inner join other_sessions
+        on events.session_key = other_sessions.session_key
+    where (
             events.product_id in (
                 select product_id from {{ ref('dim_products') }}
                 where coalesce(brand, 'unknown') in (
@@ -204,7 +220,7 @@ sessions_by_all as (
 
     select
         session_month,
-        session_key,
+        session_number,
         'all' as dimension,
         'all' as group_value,
         views,
@@ -223,7 +239,7 @@ sessions_by_{{ dimension }} as (
 
     select
         events.session_month,
-        events.session_key,
+        events.session_number,
         '{{ dimension }}' as dimension,
         {{ expression }} as group_value,
         sum(case when events.event_type = 'view' then 1 else 0 end) as views,
@@ -238,7 +254,7 @@ sessions_by_{{ dimension }} as (
     where events.in_changed_month
         or {{ expression }} in (select group_value from regrouped_groups where dimension = '{{ dimension }}')
     {%- endif %}
-    group by events.session_month, events.session_key, {{ expression }}
+    group by events.session_month, events.session_number, {{ expression }}
 
 ),
 
