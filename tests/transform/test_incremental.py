@@ -224,6 +224,25 @@ def test_an_incremental_table_of_another_shape_asks_for_a_full_refresh(increment
     pd.testing.assert_frame_equal(read(wh, FCT), incremental["rebuilt_replace"]["events"])
 
 
+def test_fact_tests_read_the_rows_the_last_build_wrote(incremental, tmp_path):
+    """The data tests of fct_events read only the rows with its newest built_at: a bad row the last
+    build wrote fails them, a row an earlier build wrote is not read again."""
+    wh = tmp_path / "warehouse.duckdb"
+    wh.write_bytes(incremental["wh"].read_bytes())  # after a full refresh: every row has one stamp
+    with duckdb.connect(str(wh)) as con:
+        newer, older = (
+            con.execute(f"select min(event_key) from marts.fct_events where load_id {op} 3").fetchone()[0]
+            for op in ("=", "<>")
+        )
+        con.execute("update marts.fct_events set price = -1 where event_key in (?, ?)", [newer, older])
+    with pytest.raises(EstoreError, match="column_name=price, rule=non_negative, failing_rows=2"):
+        build(wh, tmp_path, select="column_checks_fct_events")
+    with duckdb.connect(str(wh)) as con:  # as if load 3 came in a later build than the others
+        con.execute("update marts.fct_events set built_at = built_at - interval 1 day where load_id <> 3")
+    with pytest.raises(EstoreError, match="column_name=price, rule=non_negative, failing_rows=1"):
+        build(wh, tmp_path, select="column_checks_fct_events")
+
+
 @pytest.fixture(scope="module")
 def regrouping(tmp_path_factory):
     """Two months built; then December rows move product 5 (samsung) to 'lg' and category 12 to
