@@ -19,8 +19,11 @@
     {%- set where = where | replace('__latest_build__', '(select max(built_at) from ' ~ relation ~ ')') -%}
     {%- if '__new_loads__' in where -%}
         {%- set fct_events = existing_model_relation('fct_events') -%}
+        {%- set ledger = graph.sources['source.estore.raw.load_ledger'] -%}
+        {%- set ledger = api.Relation.create(database=ledger.database, schema=ledger.schema, identifier=ledger.identifier) -%}
+        {#- a semi-join on the few new load ids, so the scan skips the row groups of older loads -#}
         {%- set new_loads = '1 = 1' if fct_events is none
-            else 'load_id not in (select distinct load_id from ' ~ fct_events ~ ')' -%}
+            else 'load_id in (select load_id from ' ~ ledger ~ ' where load_id not in (select distinct load_id from ' ~ fct_events ~ '))' -%}
         {%- set where = where | replace('__new_loads__', new_loads) -%}
     {%- endif -%}
     {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
