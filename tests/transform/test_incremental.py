@@ -295,16 +295,16 @@ def test_regrouped_events_are_counted_as_a_full_rebuild_counts_them(regrouping):
 
 def test_a_regroup_recomputes_only_the_groups_events_left_and_joined(regrouping):
     """In October and November, only the groups product 5 and category 12 were counted under
-    before (samsung; the 'computers' codes, now gone), in between ('lg', assigned by the build
-    that stopped early) and now (huawei, 'electronics.cpu', 'electronics') are rewritten; every
-    other group keeps its row and stamp."""
+    before (samsung; the 'computers' codes, now gone) and now (huawei, 'electronics.cpu',
+    'electronics') are rewritten, and only by the change of the sessions with their events.
+    Every other group keeps its row and stamp, 'lg' too: the build that stopped early assigned
+    product 5 to it, but no build counted it there."""
     before, after = regrouping["before"], regrouping["after"]
     first_stamp = before["built_at"].max()
     keys = ["session_month", "dimension", "group_value"]
     old_months = after[after["session_month"] < pd.Timestamp("2019-12-01")]
     regrouped = {
         ("brand", "samsung"),
-        ("brand", "lg"),
         ("brand", "huawei"),
         ("category_code", "electronics.cpu"),
         ("category_level_1", "electronics"),
@@ -312,6 +312,8 @@ def test_a_regroup_recomputes_only_the_groups_events_left_and_joined(regrouping)
     rewritten = {tuple(key) for key in old_months.loc[old_months["built_at"] > first_stamp, keys].values}
     assert rewritten == {tuple(key) for key in old_months[keys].values if tuple(key[1:]) in regrouped}
     assert {(pd.Timestamp(month), "brand", "huawei") for month in ("2019-10-01", "2019-11-01")} <= rewritten
+    assert (pd.Timestamp("2019-10-01"), "brand", "lg") not in rewritten
+    assert ((old_months["dimension"] == "brand") & (old_months["group_value"] == "lg")).any()
     kept = old_months[old_months["built_at"] == first_stamp].drop(columns="built_at")
     before_old = before[before["session_month"] < pd.Timestamp("2019-12-01")].drop(columns="built_at")
     gone = before_old["group_value"].str.startswith("computers")

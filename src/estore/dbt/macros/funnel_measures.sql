@@ -9,19 +9,22 @@
     Rates are NULL when their denominator is 0.
 
     funnel_session_counts() counts, over rows of one session (or one session x group) carrying
-    the booleans has_view, has_cart and has_purchase, the sessions at each stage.
+    the booleans has_view, has_cart and has_purchase, the sessions at each stage; with a
+    `weight` expression each row counts that much (int_session_groups_by_month counts sessions
+    out of a group with -1).
     funnel_measures() is those counts and the rates; funnel_measures_from_counts() gives the same
     columns from rows that already hold the counts (summed, e.g. over months).
 -#}
-{% macro funnel_session_counts() -%}
-    cast(count(*) as {{ dbt.type_bigint() }}) as sessions,
-    cast(sum(case when has_view then 1 else 0 end) as {{ dbt.type_bigint() }}) as sessions_with_view,
-    cast(sum(case when has_cart then 1 else 0 end) as {{ dbt.type_bigint() }}) as sessions_with_cart,
-    cast(sum(case when has_purchase then 1 else 0 end) as {{ dbt.type_bigint() }}) as sessions_with_purchase,
-    cast(sum(case when has_cart and not has_purchase then 1 else 0 end) as {{ dbt.type_bigint() }}) as abandoned_cart_sessions,
-    cast(sum(case when has_view and has_cart then 1 else 0 end) as {{ dbt.type_bigint() }}) as view_and_cart_sessions,
-    cast(sum(case when has_cart and has_purchase then 1 else 0 end) as {{ dbt.type_bigint() }}) as cart_and_purchase_sessions,
-    cast(sum(case when has_view and has_purchase then 1 else 0 end) as {{ dbt.type_bigint() }}) as view_and_purchase_sessions
+{% macro funnel_session_counts(weight=none) -%}
+    {%- set w = weight or '1' -%}
+    cast({{ 'count(*)' if weight is none else 'sum(' ~ weight ~ ')' }} as {{ dbt.type_bigint() }}) as sessions,
+    cast(sum(case when has_view then {{ w }} else 0 end) as {{ dbt.type_bigint() }}) as sessions_with_view,
+    cast(sum(case when has_cart then {{ w }} else 0 end) as {{ dbt.type_bigint() }}) as sessions_with_cart,
+    cast(sum(case when has_purchase then {{ w }} else 0 end) as {{ dbt.type_bigint() }}) as sessions_with_purchase,
+    cast(sum(case when has_cart and not has_purchase then {{ w }} else 0 end) as {{ dbt.type_bigint() }}) as abandoned_cart_sessions,
+    cast(sum(case when has_view and has_cart then {{ w }} else 0 end) as {{ dbt.type_bigint() }}) as view_and_cart_sessions,
+    cast(sum(case when has_cart and has_purchase then {{ w }} else 0 end) as {{ dbt.type_bigint() }}) as cart_and_purchase_sessions,
+    cast(sum(case when has_view and has_purchase then {{ w }} else 0 end) as {{ dbt.type_bigint() }}) as view_and_purchase_sessions
 {%- endmacro %}
 
 {% macro funnel_measures() -%}

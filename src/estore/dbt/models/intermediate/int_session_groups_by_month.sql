@@ -24,8 +24,11 @@
     - every group of the months that changed since the last build: months with a session that
       fct_sessions rewrote (built_at newer than this table's) and months whose session count
       changed (sessions deleted);
-    - in the other months, only the groups that products or categories left or joined since the
-      last build (int_group_assignments: a new majority brand, a newer code).
+    - in the other months, only the keys of the groups that products or categories left or
+      joined since the last build (int_group_assignments: a new majority brand, a newer code),
+      and only by the change of the sessions with an event of such an id: each of those sessions
+      is counted out of the groups the last build counted it under and into its groups now, and
+      the stored keys are summed with that change (every measure adds up over sessions).
     A recomputed key that no longer has sessions is written with sessions = 0 and deleted by the
     post-hook, as are months left without sessions.
 -#}
@@ -87,7 +90,10 @@
     {%- set regrouped = run_query("select count(*) from (" ~ regrouped_ids ~ ") as regrouped") -%}
     {%- set has_regroups = regrouped.columns[0].values()[0] > 0 -%}
 {%- endif -%}
-{%- set in_months = in_literals(session_month, months, 'date') %}
+{%- set in_months = in_literals(session_month, months, 'date') -%}
+{%- set measures = ['views', 'carts', 'purchases', 'revenue', 'sessions', 'sessions_with_view',
+                    'sessions_with_cart', 'sessions_with_purchase', 'abandoned_cart_sessions',
+                    'view_and_cart_sessions', 'cart_and_purchase_sessions', 'view_and_purchase_sessions'] %}
 
 with
 
@@ -144,21 +150,6 @@ sessions as (
 
 ),
 
-{% if has_regroups %}
--- the sessions of the other months, numbered after those of the changed months
-other_sessions as (
-
-    select
-        session_key,
-        (select count(*) from sessions) + row_number() over () as session_number,
-        {{ session_month }} as session_month
-
-    from {{ ref('fct_sessions') }}
-    where not ({{ in_months }})
-
-),
-
-{% endif %}
 events as (
 
     select
@@ -167,8 +158,7 @@ events as (
         events.product_id,
         events.category_id,
         events.event_type,
-        events.price,
-        true as in_changed_month
+        events.price
 
     from {{ ref('fct_events') }} as events
     inner join sessions
@@ -176,41 +166,6 @@ events as (
     {%- if is_incremental() %}
     -- literal bounds, so the scan skips row groups of other months
     where {{ within_span('events.event_time', bounds) }}
-    {%- endif %}
-    {%- if has_regroups %}
-
-    union all
-
-    -- in the other months, the events of every product and category now in a regrouped group
-    select
-        other_sessions.session_month,
-        other_sessions.session_number,
-        events.product_id,
-        events.category_id,
-        events.event_type,
-        events.price,
-        false as in_changed_month
-
-    from {{ ref('fct_events') }} as events
-    inner join other_sessions
-        on events.session_key = other_sessions.session_key
-    where (
-            events.product_id in (
-                select product_id from {{ ref('dim_products') }}
-                where coalesce(brand, 'unknown') in (
-                    select group_value from regrouped_groups where dimension = 'brand'
-                )
-            )
-            or events.category_id in (
-                select category_id from {{ ref('dim_categories') }}
-                where coalesce(category_code, 'unknown') in (
-                    select group_value from regrouped_groups where dimension = 'category_code'
-                )
-                or coalesce(level_1, 'unknown') in (
-                    select group_value from regrouped_groups where dimension = 'category_level_1'
-                )
-            )
-        )
     {%- endif %}
 
 ),
@@ -250,10 +205,6 @@ sessions_by_{{ dimension }} as (
     from events
     left join {{ ref(model) }} as {{ joined }}
         on events.{{ key }} = {{ joined }}.{{ key }}
-    {%- if has_regroups %}
-    where events.in_changed_month
-        or {{ expression }} in (select group_value from regrouped_groups where dimension = '{{ dimension }}')
-    {%- endif %}
     group by events.session_month, events.session_number, {{ expression }}
 
 ),
@@ -307,16 +258,6 @@ recomputed_keys as (
     select session_month, dimension, group_value
     from {{ this }}
     where {{ in_literals('session_month', months, 'date') }}
-    {%- if has_regroups %}
-
-    union
-
-    select stored.session_month, stored.dimension, stored.group_value
-    from {{ this }} as stored
-    inner join regrouped_groups
-        on stored.dimension = regrouped_groups.dimension
-        and stored.group_value = regrouped_groups.group_value
-    {%- endif %}
 
 ),
 
@@ -326,9 +267,7 @@ emptied as (
         recomputed_keys.session_month,
         recomputed_keys.dimension,
         recomputed_keys.group_value,
-        {%- for column in ['views', 'carts', 'purchases', 'revenue', 'sessions', 'sessions_with_view',
-                           'sessions_with_cart', 'sessions_with_purchase', 'abandoned_cart_sessions',
-                           'view_and_cart_sessions', 'cart_and_purchase_sessions', 'view_and_purchase_sessions'] %}
+        {%- for column in measures %}
         coalesce(computed.{{ column }}, 0) as {{ column }},
         {%- endfor %}
         {{ build_stamp() }} as built_at
@@ -342,11 +281,194 @@ emptied as (
 
 ),
 
+{% if has_regroups %}
+-- In the other months only the sessions with an event of a regrouped product or category change
+-- groups. Their events, each with the groups the last build counted it under (then) and its
+-- groups now: an id not regrouped has the same group in both.
+counted_groups as (
+
+    select kind, id, group_value
+    from (
+        select
+            assignments.kind,
+            assignments.id,
+            assignments.group_value,
+            row_number() over (
+                partition by assignments.kind, assignments.id order by assignments.assigned_at desc
+            ) as recency
+
+        from {{ assignments }} as assignments
+        inner join regrouped_ids
+            on assignments.kind = regrouped_ids.kind
+            and assignments.id = regrouped_ids.id
+        where assignments.assigned_at <= {{ last_build }}
+    ) as counted
+    where recency = 1
+
+),
+
+regrouped_sessions as (
+
+    select
+        session_key,
+        row_number() over () as session_number,
+        {{ session_month }} as session_month
+
+    from {{ ref('fct_sessions') }}
+    where not ({{ in_months }})
+        and session_key in (
+            select session_key from {{ ref('fct_events') }}
+            where product_id in (select id from regrouped_ids where kind = 'brand')
+                or category_id in (select id from regrouped_ids where kind = 'category_code')
+        )
+
+),
+
+regrouped_events as (
+
+    select
+        regrouped_sessions.session_month,
+        regrouped_sessions.session_number,
+        events.event_type,
+        events.price,
+        coalesce(counted_brands.group_value, products.brand, 'unknown') as brand_then,
+        coalesce(products.brand, 'unknown') as brand_now,
+        coalesce(counted_codes.group_value, categories.category_code, 'unknown') as category_code_then,
+        coalesce(categories.category_code, 'unknown') as category_code_now
+
+    from {{ ref('fct_events') }} as events
+    inner join regrouped_sessions
+        on events.session_key = regrouped_sessions.session_key
+    left join {{ ref('dim_products') }} as products
+        on events.product_id = products.product_id
+    left join counted_groups as counted_brands
+        on counted_brands.kind = 'brand'
+        and events.product_id = counted_brands.id
+    left join {{ ref('dim_categories') }} as categories
+        on events.category_id = categories.category_id
+    left join counted_groups as counted_codes
+        on counted_codes.kind = 'category_code'
+        and events.category_id = counted_codes.id
+
+),
+
+-- each of those sessions in each group, counted out (sign -1) of the groups then and in (+1)
+-- to the groups now
+regrouped_session_groups as (
+    {%- for version, sign in [('then', -1), ('now', 1)] %}
+    {%- for dimension in dimensions %}
+    {%- set group = 'brand_' ~ version if dimension == 'brand' else 'category_code_' ~ version %}
+    {%- if dimension == 'category_level_1' %}
+        {%- set group = "coalesce(nullif(" ~ dbt.split_part(group, "'.'", 1) ~ ", ''), 'unknown')" %}
+    {%- endif %}
+    {%- if not loop.first or version == 'now' %}
+
+    union all
+    {% endif %}
+
+    select
+        session_month,
+        session_number,
+        '{{ dimension }}' as dimension,
+        {{ group }} as group_value,
+        {{ sign }} as sign,
+        sum(case when event_type = 'view' then 1 else 0 end) as views,
+        sum(case when event_type = 'cart' then 1 else 0 end) as carts,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
+        sum(case when event_type = 'purchase' then price else 0 end) as revenue
+
+    from regrouped_events
+    group by session_month, session_number, {{ group }}
+    {%- endfor %}
+    {%- endfor %}
+
+),
+
+-- the change of every key of a regrouped group (no other group changes)
+regrouped_changes as (
+
+    select
+        changes.session_month,
+        changes.dimension,
+        changes.group_value,
+        sum(changes.sign * changes.views) as views,
+        sum(changes.sign * changes.carts) as carts,
+        sum(changes.sign * changes.purchases) as purchases,
+        sum(changes.sign * changes.revenue) as revenue,
+        {{ funnel_session_counts(weight='changes.sign') }}
+
+    from (
+        select
+            *,
+            views > 0 as has_view,
+            carts > 0 as has_cart,
+            purchases > 0 as has_purchase
+        from regrouped_session_groups
+    ) as changes
+    inner join regrouped_groups
+        on changes.dimension = regrouped_groups.dimension
+        and changes.group_value = regrouped_groups.group_value
+    group by changes.session_month, changes.dimension, changes.group_value
+
+),
+
+-- those keys now: their stored values plus the change (zero sessions left: deleted by the post-hook)
+regrouped as (
+
+    select
+        session_month,
+        dimension,
+        group_value,
+        {%- for column in measures %}
+        {%- if column == 'revenue' %}
+        sum(revenue) as revenue,
+        {%- else %}
+        cast(sum({{ column }}) as {{ dbt.type_bigint() }}) as {{ column }},
+        {%- endif %}
+        {%- endfor %}
+        {{ build_stamp() }} as built_at
+
+    from (
+        select
+            stored.session_month,
+            stored.dimension,
+            stored.group_value,
+            {%- for column in measures %}
+            stored.{{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+
+        from {{ this }} as stored
+        inner join regrouped_changes
+            on stored.session_month = regrouped_changes.session_month
+            and stored.dimension = regrouped_changes.dimension
+            and stored.group_value = regrouped_changes.group_value
+
+        union all
+
+        select
+            session_month,
+            dimension,
+            group_value,
+            {%- for column in measures %}
+            {{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+
+        from regrouped_changes
+    ) as summed
+    group by session_month, dimension, group_value
+
+),
+
+{% endif %}
 final as (
 
     select * from computed
     union all
     select * from emptied
+    {%- if has_regroups %}
+    union all
+    select * from regrouped
+    {%- endif %}
 
 )
 {% else %}
