@@ -21,7 +21,7 @@ FCT = "select * exclude (built_at) from marts.fct_events order by event_key"
 SESSIONS = "select * exclude (built_at) from marts.fct_sessions order by session_key"
 STAMPS = "select event_key, user_session, user_id, built_at from marts.fct_events"
 SESSION_STAMPS = "select session_key, user_session, user_id, built_at from marts.fct_sessions"
-# the marts summed from the monthly, incremental int_session_groups_by_month
+# the marts summed from the daily, incremental int_session_groups_by_day
 GROUP_MARTS = {
     "brand_performance": "brand",
     "funnel_by_brand": "brand",
@@ -29,7 +29,7 @@ GROUP_MARTS = {
     "funnel_by_category": "category_level_1",
 }
 GROUP_STAMPS = (
-    "select session_month, dimension, group_value, built_at from intermediate.int_session_groups_by_month order by all"
+    "select session_date, dimension, group_value, built_at from intermediate.int_session_groups_by_day order by all"
 )
 REBUILD = "+fct_sessions " + " ".join(f"+{mart}" for mart in GROUP_MARTS)
 
@@ -111,7 +111,7 @@ def test_brand_and_category_marts_equal_a_full_rebuild(incremental, stage):
         pd.testing.assert_frame_equal(after[mart], rebuilt[mart], check_exact=False, rtol=1e-12, obj=mart)
 
 
-def test_a_build_without_changes_recomputes_no_month(incremental):
+def test_a_build_without_changes_recomputes_no_day(incremental):
     pd.testing.assert_frame_equal(incremental["noop_stamps"], incremental["add_stamps"]["groups"])
 
 
@@ -256,7 +256,7 @@ def test_fact_tests_read_the_rows_the_last_build_wrote(incremental, tmp_path):
 @pytest.fixture(scope="module")
 def regrouping(tmp_path_factory):
     """Two months built; then December rows move product 5 (samsung) to 'lg' and category 12 to
-    another top-level category, in a build that stops before int_session_groups_by_month (as a
+    another top-level category, in a build that stops before int_session_groups_by_day (as a
     failed build would); then more December rows move product 5 on to 'huawei', and a full
     incremental build runs."""
     ws = tmp_path_factory.mktemp("regrouping")
@@ -271,14 +271,14 @@ def regrouping(tmp_path_factory):
 
     recode = {**_event(datetime(2019, 12, 2, 9, 0), "view", 2, 951, "recode"), "category_code": "electronics.cpu"}
     write_warehouse(wh, {3: relabel("lg", 100, "to-lg", 1) + [recode]})
-    build(wh, ws, exclude="int_session_groups_by_month+")  # as if it had failed
+    build(wh, ws, exclude="int_session_groups_by_day+")  # as if it had failed
     write_warehouse(wh, {4: relabel("huawei", 300, "to-huawei", 3)})
     build(wh, ws)
     after = read(wh, GROUP_STAMPS)
-    table = read(wh, "select * exclude (built_at) from intermediate.int_session_groups_by_month order by all")
+    table = read(wh, "select * exclude (built_at) from intermediate.int_session_groups_by_day order by all")
     marts = group_marts(wh)
     build(wh, ws, full_refresh=True, select=REBUILD)
-    rebuilt = read(wh, "select * exclude (built_at) from intermediate.int_session_groups_by_month order by all")
+    rebuilt = read(wh, "select * exclude (built_at) from intermediate.int_session_groups_by_day order by all")
     return locals()
 
 
@@ -294,30 +294,41 @@ def test_regrouped_events_are_counted_as_a_full_rebuild_counts_them(regrouping):
 
 
 def test_a_regroup_recomputes_only_the_groups_events_left_and_joined(regrouping):
-    """In October and November, only the groups product 5 and category 12 were counted under
+    """Before December, only the keys of the groups product 5 and category 12 were counted under
     before (samsung; the 'computers' codes, now gone) and now (huawei, 'electronics.cpu',
-    'electronics') are rewritten, and only by the change of the sessions with their events.
-    Every other group keeps its row and stamp, 'lg' too: the build that stopped early assigned
-    product 5 to it, but no build counted it there."""
+    'electronics') are rewritten, on the days of the sessions holding their events. Every other
+    key keeps its row and stamp, 'lg' too: the build that stopped early assigned product 5 to it,
+    but no build counted it there."""
     before, after = regrouping["before"], regrouping["after"]
     first_stamp = before["built_at"].max()
-    keys = ["session_month", "dimension", "group_value"]
-    old_months = after[after["session_month"] < pd.Timestamp("2019-12-01")]
-    regrouped = {
-        ("brand", "samsung"),
-        ("brand", "huawei"),
-        ("category_code", "electronics.cpu"),
-        ("category_level_1", "electronics"),
+    keys = ["session_date", "dimension", "group_value"]
+    december = pd.Timestamp("2019-12-01")
+    old_days = after[after["session_date"] < december]
+
+    def session_days(condition: str) -> set:
+        days = read(
+            regrouping["wh"],
+            "select distinct cast(sessions.session_start as date) as day from marts.fct_events as events"
+            " join marts.fct_sessions as sessions on events.session_key = sessions.session_key"
+            f" where {condition} and sessions.session_start < '2019-12-01'",
+        )
+        return set(pd.to_datetime(days["day"]))
+
+    product_days, category_days = session_days("events.product_id = 5"), session_days("events.category_id = 12")
+    assert len(product_days) > 1 and len(category_days) > 1
+    touched = {(day, "brand", group) for day in product_days for group in ("samsung", "huawei")} | {
+        (day, dimension, group)
+        for day in category_days
+        for dimension, group in (("category_code", "electronics.cpu"), ("category_level_1", "electronics"))
     }
-    rewritten = {tuple(key) for key in old_months.loc[old_months["built_at"] > first_stamp, keys].values}
-    assert rewritten == {tuple(key) for key in old_months[keys].values if tuple(key[1:]) in regrouped}
-    assert {(pd.Timestamp(month), "brand", "huawei") for month in ("2019-10-01", "2019-11-01")} <= rewritten
-    assert (pd.Timestamp("2019-10-01"), "brand", "lg") not in rewritten
-    assert ((old_months["dimension"] == "brand") & (old_months["group_value"] == "lg")).any()
-    kept = old_months[old_months["built_at"] == first_stamp].drop(columns="built_at")
-    before_old = before[before["session_month"] < pd.Timestamp("2019-12-01")].drop(columns="built_at")
+    rewritten = {tuple(key) for key in old_days.loc[old_days["built_at"] > first_stamp, keys].values}
+    assert rewritten == touched & {tuple(key) for key in old_days[keys].values}
+    assert {(day, "brand", "huawei") for day in product_days} <= rewritten
+    assert "lg" not in {key[2] for key in rewritten} and (old_days["group_value"] == "lg").any()
+    kept = old_days[old_days["built_at"] == first_stamp].drop(columns="built_at")
+    before_old = before[before["session_date"] < december].drop(columns="built_at")
     gone = before_old["group_value"].str.startswith("computers")
-    regrouped_before = [tuple(key[1:]) in regrouped for key in before_old[keys].values]
-    assert gone.sum() == 4  # the code and its top level, in both months
-    expected_kept = before_old[~gone & ~pd.Series(regrouped_before, index=before_old.index)]
+    assert set(before_old.loc[gone, "session_date"]) == category_days  # the code and its top level vanish
+    touched_before = before_old[keys].apply(tuple, axis=1).isin(touched)
+    expected_kept = before_old[~gone & ~touched_before]
     pd.testing.assert_frame_equal(kept.reset_index(drop=True), expected_kept.reset_index(drop=True))

@@ -10,10 +10,10 @@
 
     funnel_session_counts() counts, over rows of one session (or one session x group) carrying
     the booleans has_view, has_cart and has_purchase, the sessions at each stage; with a
-    `weight` expression each row counts that much (int_session_groups_by_month counts sessions
+    `weight` expression each row counts that much (int_session_groups_by_day counts sessions
     out of a group with -1).
     funnel_measures() is those counts and the rates; funnel_measures_from_counts() gives the same
-    columns from rows that already hold the counts (summed, e.g. over months).
+    columns from rows that already hold the counts (summed, e.g. over days).
 -#}
 {% macro funnel_session_counts(weight=none) -%}
     {%- set w = weight or '1' -%}

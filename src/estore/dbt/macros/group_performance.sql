@@ -1,6 +1,6 @@
 {#-
     The measures brand_performance and category_performance share, from `sums` (a relation of
-    summed int_session_groups_by_month rows: revenue, purchases, views, carts, sessions,
+    summed int_session_groups_by_day rows: revenue, purchases, views, carts, sessions,
     purchase_sessions) and `buyers` (its distinct buyers, left joined).
 -#}
 {% macro group_performance_measures(sums, buyers) -%}
@@ -17,8 +17,8 @@
 {%- endmacro %}
 
 
-{#- Sums the int_session_groups_by_month rows of one dimension per group, as `name`. -#}
-{% macro sum_group_months(dimension, name) -%}
+{#- Sums the int_session_groups_by_day rows of one dimension per group, as `name`. -#}
+{% macro sum_group_days(dimension, name) -%}
     select
         group_value as {{ name }},
         sum(revenue) as revenue,
@@ -28,7 +28,7 @@
         sum(sessions) as sessions,
         sum(sessions_with_purchase) as purchase_sessions
 
-    from {{ ref('int_session_groups_by_month') }}
+    from {{ ref('int_session_groups_by_day') }}
     where dimension = '{{ dimension }}'
     group by group_value
 {%- endmacro %}

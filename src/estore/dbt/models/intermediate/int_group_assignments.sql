@@ -12,7 +12,7 @@
     a category_id to its code (dim_categories). Both can change when new events arrive (a new
     majority brand, a newer code), which moves old events to another group.
     Append-only: a build adds a row for each new id and each id whose group changed. So
-    int_session_groups_by_month can tell which groups its last build counted an id under, even
+    int_session_groups_by_day can tell which groups its last build counted an id under, even
     if builds failed in between, and recompute just those groups and the id's new one.
 -#}
 

@@ -1,8 +1,8 @@
 {#-
     Per canonical brand (dim_products.brand of the event's product, 'unknown' when the product
     has none): revenue, purchases, buyers, views, carts, the sessions touching it and how many
-    of them bought it. Session and event measures are summed over the months of
-    int_session_groups_by_month; products and buyers come from the products and purchases.
+    of them bought it. Session and event measures are summed over the days of
+    int_session_groups_by_day; products and buyers come from the products and purchases.
 -#}
 with
 
@@ -21,7 +21,7 @@ purchases as (
 
 by_brand as (
 
-    {{ sum_group_months('brand', 'brand') }}
+    {{ sum_group_days('brand', 'brand') }}
 
 ),
 

@@ -1,8 +1,8 @@
 {#-
     Per category code (dim_categories.category_code of the event's category_id, 'unknown' when
     empty): revenue, purchases, buyers, views, carts, the sessions touching it and how many of
-    them bought in it. Session and event measures are summed over the months of
-    int_session_groups_by_month; buyers come from the purchases.
+    them bought in it. Session and event measures are summed over the days of
+    int_session_groups_by_day; buyers come from the purchases.
 -#}
 with
 
@@ -21,7 +21,7 @@ purchases as (
 
 by_category as (
 
-    {{ sum_group_months('category_code', 'category_code') }}
+    {{ sum_group_days('category_code', 'category_code') }}
 
 ),
 

@@ -2,35 +2,35 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['session_month', 'dimension', 'group_value'],
+        unique_key=['session_date', 'dimension', 'group_value'],
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where sessions = 0 or session_month not in (
-                select distinct cast({{ dbt.date_trunc('month', 'session_start') }} as date)
+            "delete from {{ this }} where sessions = 0 or session_date not in (
+                select distinct cast(session_start as date)
                 from {{ ref('fct_sessions') }})",
         ],
     )
 }}
 
 {#-
-    Sessions per month (of the session's start) and group, with the event counts and funnel stage
+    Sessions per day (of the session's start) and group, with the event counts and funnel stage
     counts of each session's events in that group. dimension is 'all' (group_value 'all': every
     session), 'brand' (canonical brand), 'category_code' or 'category_level_1'; missing values are
     'unknown'. A session counts once in every group it has an event in, with the stages of its
-    events there. Every measure adds up over months, since a session starts in one month: the
+    events there. Every measure adds up over days, since a session starts on one day: the
     brand and category marts sum this table instead of scanning every event.
 
-    Incremental, by month and by group (delete+insert on the three keys). A build recomputes
-    - every group of the months that changed since the last build: months with a session that
-      fct_sessions rewrote (built_at newer than this table's) and months whose session count
+    Incremental, by day and by group (delete+insert on the three keys). A build recomputes
+    - every group of the days that changed since the last build: days with a session that
+      fct_sessions rewrote (built_at newer than this table's) and days whose session count
       changed (sessions deleted);
-    - in the other months, only the keys of the groups that products or categories left or
+    - in the other days, only the keys of the groups that products or categories left or
       joined since the last build (int_group_assignments: a new majority brand, a newer code),
       and only by the change of the sessions with an event of such an id: each of those sessions
       is counted out of the groups the last build counted it under and into its groups now, and
       the stored keys are summed with that change (every measure adds up over sessions).
     A recomputed key that no longer has sessions is written with sessions = 0 and deleted by the
-    post-hook, as are months left without sessions.
+    post-hook, as are days left without sessions.
 -#}
 {#- dimension -> (the expression of its group, the dimension table joined for it) -#}
 {%- set dimensions = {
@@ -43,7 +43,7 @@
     'categories': ('dim_categories', 'category_id'),
 } -%}
 {%- set assignments = ref('int_group_assignments') -%}
-{%- set session_month = "cast(" ~ dbt.date_trunc('month', 'session_start') ~ " as date)" -%}
+{%- set session_date = "cast(session_start as date)" -%}
 {%- set last_build = "(select max(built_at) from " ~ this ~ ")" -%}
 {#- ids assigned another group since the last build, which counted them under an earlier one -#}
 {%- set regrouped_ids -%}
@@ -53,91 +53,55 @@
     having max(assigned_at) > {{ last_build }}
         and min(assigned_at) <= {{ last_build }}
 {%- endset -%}
-{%- set months = [] -%}
+{%- set days = [] -%}
 {%- set bounds = {} -%}
 {%- set has_regroups = false -%}
 {%- if is_incremental() and execute -%}
-    {%- set sessions = "select " ~ session_month ~ " as session_month, built_at from " ~ ref('fct_sessions') -%}
-    {#- months with sessions fct_sessions rewrote since the last build, or with fewer or more
-        sessions; every month if the assignment history was rebuilt since (it cannot tell then
+    {%- set sessions = "select " ~ session_date ~ " as session_date, built_at from " ~ ref('fct_sessions') -%}
+    {#- days with sessions fct_sessions rewrote since the last build, or with fewer or more
+        sessions; every day if the assignment history was rebuilt since (it cannot tell then
         what moved) -#}
-    {%- set changed_months = run_query(
-        "with current_months as (
-            select session_month, count(*) as sessions, max(built_at) as built_at
-            from (" ~ sessions ~ ") as sessions group by session_month
+    {%- set changed_days = run_query(
+        "with current_days as (
+            select session_date, count(*) as sessions, max(built_at) as built_at
+            from (" ~ sessions ~ ") as sessions group by session_date
         ),
-        stored_months as (
-            select session_month, sessions from " ~ this ~ " where dimension = 'all'
+        stored_days as (
+            select session_date, sessions from " ~ this ~ " where dimension = 'all'
         )
-        select current_months.session_month
-        from current_months
-        left join stored_months on current_months.session_month = stored_months.session_month
-        where stored_months.sessions is null
-            or stored_months.sessions <> current_months.sessions
-            or current_months.built_at > " ~ last_build ~ "
+        select current_days.session_date
+        from current_days
+        left join stored_days on current_days.session_date = stored_days.session_date
+        where stored_days.sessions is null
+            or stored_days.sessions <> current_days.sessions
+            or current_days.built_at > " ~ last_build ~ "
             or (select min(assigned_at) from " ~ assignments ~ ") > " ~ last_build
     ) -%}
-    {%- do months.extend(changed_months.columns[0].values()) -%}
-    {%- if months -%}
+    {%- do days.extend(changed_days.columns[0].values()) -%}
+    {%- if days -%}
         {%- set span = run_query(
             "select min(session_start), max(session_end) from " ~ ref('fct_sessions')
-            ~ " where " ~ session_month ~ " in ("
-            ~ ("cast('" ~ months | join("' as date), cast('") ~ "' as date)")
-            ~ ")"
+            ~ " where " ~ in_literals(session_date, days, 'date')
         ) -%}
         {%- do bounds.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
     {%- endif -%}
     {%- set regrouped = run_query("select count(*) from (" ~ regrouped_ids ~ ") as regrouped") -%}
     {%- set has_regroups = regrouped.columns[0].values()[0] > 0 -%}
 {%- endif -%}
-{%- set in_months = in_literals(session_month, months, 'date') -%}
+{%- set in_days = in_literals(session_date, days, 'date') -%}
 {%- set measures = ['views', 'carts', 'purchases', 'revenue', 'sessions', 'sessions_with_view',
                     'sessions_with_cart', 'sessions_with_purchase', 'abandoned_cart_sessions',
                     'view_and_cart_sessions', 'cart_and_purchase_sessions', 'view_and_purchase_sessions'] %}
 
 with
 
-{% if has_regroups %}
-regrouped_ids as (
-
-    {{ regrouped_ids }}
-
-),
-
--- every group those ids have had: the one the last build counted their events under, the new one
-regrouped_groups as (
-
-    select distinct
-        assignments.kind as dimension,
-        assignments.group_value
-
-    from {{ assignments }} as assignments
-    inner join regrouped_ids
-        on assignments.kind = regrouped_ids.kind
-        and assignments.id = regrouped_ids.id
-
-    union
-
-    select distinct
-        'category_level_1' as dimension,
-        coalesce(nullif({{ dbt.split_part('assignments.group_value', "'.'", 1) }}, ''), 'unknown') as group_value
-
-    from {{ assignments }} as assignments
-    inner join regrouped_ids
-        on assignments.kind = regrouped_ids.kind
-        and assignments.id = regrouped_ids.id
-    where assignments.kind = 'category_code'
-
-),
-
-{% endif %}
 -- numbered: the per-session aggregates below group on this integer, not the 32-character key
 sessions as (
 
     select
         session_key,
         row_number() over () as session_number,
-        {{ session_month }} as session_month,
+        {{ session_date }} as session_date,
         views,
         carts,
         purchases,
@@ -145,7 +109,7 @@ sessions as (
 
     from {{ ref('fct_sessions') }}
     {%- if is_incremental() %}
-    where {{ in_months }}
+    where {{ in_days }}
     {%- endif %}
 
 ),
@@ -153,7 +117,7 @@ sessions as (
 events as (
 
     select
-        sessions.session_month,
+        sessions.session_date,
         sessions.session_number,
         events.product_id,
         events.category_id,
@@ -164,7 +128,7 @@ events as (
     inner join sessions
         on events.session_key = sessions.session_key
     {%- if is_incremental() %}
-    -- literal bounds, so the scan skips row groups of other months
+    -- literal bounds, so the scan skips row groups of other days
     where {{ within_span('events.event_time', bounds) }}
     {%- endif %}
 
@@ -174,7 +138,7 @@ events as (
 sessions_by_all as (
 
     select
-        session_month,
+        session_date,
         session_number,
         'all' as dimension,
         'all' as group_value,
@@ -193,7 +157,7 @@ sessions_by_all as (
 sessions_by_{{ dimension }} as (
 
     select
-        events.session_month,
+        events.session_date,
         events.session_number,
         '{{ dimension }}' as dimension,
         {{ expression }} as group_value,
@@ -205,7 +169,7 @@ sessions_by_{{ dimension }} as (
     from events
     left join {{ ref(model) }} as {{ joined }}
         on events.{{ key }} = {{ joined }}.{{ key }}
-    group by events.session_month, events.session_number, {{ expression }}
+    group by events.session_date, events.session_number, {{ expression }}
 
 ),
 
@@ -235,7 +199,7 @@ staged as (
 computed as (
 
     select
-        session_month,
+        session_date,
         dimension,
         group_value,
         cast(sum(views) as {{ dbt.type_bigint() }}) as views,
@@ -246,7 +210,7 @@ computed as (
         {{ build_stamp() }} as built_at
 
     from staged
-    group by session_month, dimension, group_value
+    group by session_date, dimension, group_value
 
 ),
 
@@ -255,16 +219,16 @@ computed as (
 -- computed, whose columns are null here), then deleted by the post-hook
 recomputed_keys as (
 
-    select session_month, dimension, group_value
+    select session_date, dimension, group_value
     from {{ this }}
-    where {{ in_literals('session_month', months, 'date') }}
+    where {{ in_literals('session_date', days, 'date') }}
 
 ),
 
 emptied as (
 
     select
-        recomputed_keys.session_month,
+        recomputed_keys.session_date,
         recomputed_keys.dimension,
         recomputed_keys.group_value,
         {%- for column in measures %}
@@ -274,17 +238,24 @@ emptied as (
 
     from recomputed_keys
     left join computed
-        on recomputed_keys.session_month = computed.session_month
+        on recomputed_keys.session_date = computed.session_date
         and recomputed_keys.dimension = computed.dimension
         and recomputed_keys.group_value = computed.group_value
-    where computed.session_month is null
+    where computed.session_date is null
 
 ),
 
 {% if has_regroups %}
--- In the other months only the sessions with an event of a regrouped product or category change
+-- In the other days only the sessions with an event of a regrouped product or category change
 -- groups. Their events, each with the groups the last build counted it under (then) and its
 -- groups now: an id not regrouped has the same group in both.
+regrouped_ids as (
+
+    {{ regrouped_ids }}
+
+),
+
+-- the group the last build counted each regrouped id under
 counted_groups as (
 
     select kind, id, group_value
@@ -312,10 +283,10 @@ regrouped_sessions as (
     select
         session_key,
         row_number() over () as session_number,
-        {{ session_month }} as session_month
+        {{ session_date }} as session_date
 
     from {{ ref('fct_sessions') }}
-    where not ({{ in_months }})
+    where not ({{ in_days }})
         and session_key in (
             select session_key from {{ ref('fct_events') }}
             where product_id in (select id from regrouped_ids where kind = 'brand')
@@ -327,7 +298,7 @@ regrouped_sessions as (
 regrouped_events as (
 
     select
-        regrouped_sessions.session_month,
+        regrouped_sessions.session_date,
         regrouped_sessions.session_number,
         events.event_type,
         events.price,
@@ -367,7 +338,7 @@ regrouped_session_groups as (
     {% endif %}
 
     select
-        session_month,
+        session_date,
         session_number,
         '{{ dimension }}' as dimension,
         {{ group }} as group_value,
@@ -378,37 +349,38 @@ regrouped_session_groups as (
         sum(case when event_type = 'purchase' then price else 0 end) as revenue
 
     from regrouped_events
-    group by session_month, session_number, {{ group }}
+    group by session_date, session_number, {{ group }}
     {%- endfor %}
     {%- endfor %}
 
 ),
 
--- the change of every key of a regrouped group (no other group changes)
+-- the change of each key, where there is one (only in groups a regrouped id left or joined)
 regrouped_changes as (
 
-    select
-        changes.session_month,
-        changes.dimension,
-        changes.group_value,
-        sum(changes.sign * changes.views) as views,
-        sum(changes.sign * changes.carts) as carts,
-        sum(changes.sign * changes.purchases) as purchases,
-        sum(changes.sign * changes.revenue) as revenue,
-        {{ funnel_session_counts(weight='changes.sign') }}
-
+    select *
     from (
         select
-            *,
-            views > 0 as has_view,
-            carts > 0 as has_cart,
-            purchases > 0 as has_purchase
-        from regrouped_session_groups
-    ) as changes
-    inner join regrouped_groups
-        on changes.dimension = regrouped_groups.dimension
-        and changes.group_value = regrouped_groups.group_value
-    group by changes.session_month, changes.dimension, changes.group_value
+            session_date,
+            dimension,
+            group_value,
+            sum(sign * views) as views,
+            sum(sign * carts) as carts,
+            sum(sign * purchases) as purchases,
+            sum(sign * revenue) as revenue,
+            {{ funnel_session_counts(weight='sign') }}
+
+        from (
+            select
+                *,
+                views > 0 as has_view,
+                carts > 0 as has_cart,
+                purchases > 0 as has_purchase
+            from regrouped_session_groups
+        ) as changes
+        group by session_date, dimension, group_value
+    ) as by_key
+    where {% for column in measures %}{{ column }} <> 0{% if not loop.last %} or {% endif %}{% endfor %}
 
 ),
 
@@ -416,7 +388,7 @@ regrouped_changes as (
 regrouped as (
 
     select
-        session_month,
+        session_date,
         dimension,
         group_value,
         {%- for column in measures %}
@@ -430,7 +402,7 @@ regrouped as (
 
     from (
         select
-            stored.session_month,
+            stored.session_date,
             stored.dimension,
             stored.group_value,
             {%- for column in measures %}
@@ -439,14 +411,14 @@ regrouped as (
 
         from {{ this }} as stored
         inner join regrouped_changes
-            on stored.session_month = regrouped_changes.session_month
+            on stored.session_date = regrouped_changes.session_date
             and stored.dimension = regrouped_changes.dimension
             and stored.group_value = regrouped_changes.group_value
 
         union all
 
         select
-            session_month,
+            session_date,
             dimension,
             group_value,
             {%- for column in measures %}
@@ -455,7 +427,7 @@ regrouped as (
 
         from regrouped_changes
     ) as summed
-    group by session_month, dimension, group_value
+    group by session_date, dimension, group_value
 
 ),
 
