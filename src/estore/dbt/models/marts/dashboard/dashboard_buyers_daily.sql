@@ -16,9 +16,11 @@ events as (
 
 ),
 
+-- purchase events lie in purchasing sessions only: a much smaller join
 sessions as (
 
     select * from {{ ref('fct_sessions') }}
+    where is_purchase_session
 
 ),
 
