@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='event_key',
+        unique_key=['event_key', 'load_id'],
         on_schema_change='fail',
         post_hook=[
             "delete from {{ this }} where load_id not in (select load_id from {{ ref('int_loads') }} where is_live)",
@@ -14,9 +14,13 @@
     Incremental: a build adds only loads not yet here (int_events__batch), drops exact duplicates
     within them in the sessionization window, and re-sessionizes just
     the user sessions those rows touch, re-emitting the existing rows of those sessions so their
-    session_key follows a changed split (delete+insert on event_key replaces them). Rows of loads
+    session_key follows a changed split (delete+insert replaces them). Rows of loads
     that were replaced or vanished from raw.events are removed by the post-hook; their sessions
     are re-sessionized too.
+    The delete+insert key is (event_key, load_id): a re-emitted row keeps both, a new row has a
+    new load_id (it is never a live row already here: int_events__batch drops those), and a
+    row taking the place of a dropped load's row replaces it through the post-hook. The load_id
+    lets the delete skip the row groups of other loads: with no re-emitted rows it reads nothing.
     Every row a build writes (new, or re-emitted because its session id was re-sessionized) gets
     built_at = the start time of that build; untouched rows keep theirs. All rows of one
     (user_session, user_id) are always written together, so they share one built_at: fct_sessions
