@@ -3,8 +3,9 @@
     that grow with every load read only what the build added:
     - __latest_build__: the newest built_at of the tested table. `built_at = __latest_build__`
       keeps the rows the last build wrote. On the incremental facts that is enough: the rows a
-      build leaves alone were checked when they were written and do not change, and the
-      delete+insert on the table's key means a new row cannot repeat the key of an old one.
+      build leaves alone were checked when they were written and do not change, and a new row
+      cannot repeat the key of an old one (fct_events drops the rows it already holds before
+      writing, fct_sessions replaces every session of the pairs it rewrites).
     - __new_loads__: a condition true on rows of loads fct_events has not read yet (the tests of
       stg_events run before fct_events is built); true on every row when fct_events does not
       exist yet or on a full refresh.
