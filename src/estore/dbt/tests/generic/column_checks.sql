@@ -21,9 +21,9 @@
     'between_zero_and_one': '{} < 0 or {} > 1',
 } -%}
 {%- set checks = [] -%}
-{%- for column in not_null %}{% do checks.append((column, 'not_null')) %}{% endfor -%}
-{%- for column in non_negative %}{% do checks.append((column, 'non_negative')) %}{% endfor -%}
-{%- for column in between_zero_and_one %}{% do checks.append((column, 'between_zero_and_one')) %}{% endfor -%}
+{%- for rule, columns in [('not_null', not_null), ('non_negative', non_negative), ('between_zero_and_one', between_zero_and_one)] -%}
+    {%- for column in columns %}{% do checks.append((column, rule)) %}{% endfor -%}
+{%- endfor -%}
 {%- if not checks -%}
     {{ exceptions.raise_compiler_error("column_checks on " ~ model ~ ": list at least one column under not_null, non_negative or between_zero_and_one") }}
 {%- endif %}
