@@ -21,17 +21,22 @@ FCT = "select * exclude (built_at) from marts.fct_events order by event_key"
 SESSIONS = "select * exclude (built_at) from marts.fct_sessions order by session_key"
 STAMPS = "select event_key, user_session, user_id, built_at from marts.fct_events"
 SESSION_STAMPS = "select session_key, user_session, user_id, built_at from marts.fct_sessions"
-# the marts summed from the daily, incremental int_session_groups_by_day
+# the marts summed from the daily, incremental int_session_groups_by_day and int_session_categories
 GROUP_MARTS = {
     "brand_performance": "brand",
     "funnel_by_brand": "brand",
     "category_performance": "category_code",
     "funnel_by_category": "category_level_1",
+    "dashboard_category_daily": "session_date, category_level_1, segment",
 }
 GROUP_STAMPS = (
     "select session_date, dimension, group_value, built_at from intermediate.int_session_groups_by_day order by all"
 )
-REBUILD = "+fct_sessions " + " ".join(f"+{mart}" for mart in GROUP_MARTS)
+CATEGORY_STAMPS = "select distinct session_date, built_at from intermediate.int_session_categories order by all"
+# dashboard_category_daily without its ancestor dim_user_rfm: rebuilding that alone would leave the
+# marts that point at it stale (and their relationship tests failing)
+REBUILD = "+fct_sessions +brand_performance +funnel_by_brand +category_performance +funnel_by_category"
+REBUILD += " +int_session_categories dashboard_category_daily"
 
 
 def group_marts(wh) -> dict[str, pd.DataFrame]:
@@ -77,9 +82,14 @@ def incremental(tmp_path_factory):
     write_warehouse(wh, {2: month_two_rows})
     second = build(wh, ws)
     after_add = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "groups": group_marts(wh), "result": second}
-    add_stamps = {"events": read(wh, STAMPS), "sessions": read(wh, SESSION_STAMPS), "groups": read(wh, GROUP_STAMPS)}
+    add_stamps = {
+        "events": read(wh, STAMPS),
+        "sessions": read(wh, SESSION_STAMPS),
+        "groups": read(wh, GROUP_STAMPS),
+        "categories": read(wh, CATEGORY_STAMPS),
+    }
     build(wh, ws, select=REBUILD)  # nothing new
-    noop_stamps = read(wh, GROUP_STAMPS)
+    noop_stamps = {"groups": read(wh, GROUP_STAMPS), "categories": read(wh, CATEGORY_STAMPS)}
     build(wh, ws, full_refresh=True, select=REBUILD)
     rebuilt_add = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "groups": group_marts(wh)}
 
@@ -111,8 +121,9 @@ def test_brand_and_category_marts_equal_a_full_rebuild(incremental, stage):
         pd.testing.assert_frame_equal(after[mart], rebuilt[mart], check_exact=False, rtol=1e-12, obj=mart)
 
 
-def test_a_build_without_changes_recomputes_no_day(incremental):
-    pd.testing.assert_frame_equal(incremental["noop_stamps"], incremental["add_stamps"]["groups"])
+@pytest.mark.parametrize("table", ["groups", "categories"])
+def test_a_build_without_changes_recomputes_no_day(incremental, table):
+    pd.testing.assert_frame_equal(incremental["noop_stamps"][table], incremental["add_stamps"][table])
 
 
 def test_events_moved_to_another_group_are_counted_there(incremental):
@@ -256,7 +267,7 @@ def test_fact_tests_read_the_rows_the_last_build_wrote(incremental, tmp_path):
 @pytest.fixture(scope="module")
 def regrouping(tmp_path_factory):
     """Two months built; then December rows move product 5 (samsung) to 'lg' and category 12 to
-    another top-level category, in a build that stops before int_session_groups_by_day (as a
+    another top-level category, in a build that stops before int_session_groups_by_day and int_session_categories (as a
     failed build would); then more December rows move product 5 on to 'huawei', and a full
     incremental build runs."""
     ws = tmp_path_factory.mktemp("regrouping")
@@ -271,7 +282,7 @@ def regrouping(tmp_path_factory):
 
     recode = {**_event(datetime(2019, 12, 2, 9, 0), "view", 2, 951, "recode"), "category_code": "electronics.cpu"}
     write_warehouse(wh, {3: relabel("lg", 100, "to-lg", 1) + [recode]})
-    build(wh, ws, exclude="int_session_groups_by_day+")  # as if it had failed
+    build(wh, ws, exclude="int_session_groups_by_day+ int_session_categories+")  # as if they had failed
     write_warehouse(wh, {4: relabel("huawei", 300, "to-huawei", 3)})
     build(wh, ws)
     after = read(wh, GROUP_STAMPS)
@@ -332,3 +343,26 @@ def test_a_regroup_recomputes_only_the_groups_events_left_and_joined(regrouping)
     touched_before = before_old[keys].apply(tuple, axis=1).isin(touched)
     expected_kept = before_old[~gone & ~touched_before]
     pd.testing.assert_frame_equal(kept.reset_index(drop=True), expected_kept.reset_index(drop=True))
+
+
+def test_a_vanished_load_is_counted_out_of_days_nothing_rewrote(tmp_path):
+    """A load whose rows vanish (its file replaced by an empty one) takes its sessions out of
+    days where no other session changed: dashboard_category_daily then equals a full rebuild."""
+    wh = tmp_path / "warehouse.duckdb"
+    extra = [
+        _event(datetime(2019, 10, day, 12, 0) + timedelta(minutes=i), etype, 3, 990 + day, f"extra-{day}")
+        for day in (5, 12)
+        for i, etype in enumerate(["view", "cart", "purchase"])
+    ]
+    write_warehouse(wh, {1: month_one(), 2: extra})
+    build(wh, tmp_path)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("update raw.load_ledger set status = 'replaced' where load_id = 2")
+        con.execute("delete from raw.events where load_id = 2")
+    build(wh, tmp_path, select=REBUILD)
+    mart = "select * from marts.dashboard_category_daily order by all"
+    after, days = read(wh, mart), read(wh, CATEGORY_STAMPS)
+    build(wh, tmp_path, select=REBUILD, full_refresh=True)
+    pd.testing.assert_frame_equal(after, read(wh, mart), check_exact=False, rtol=1e-12)
+    rewritten = set(days.session_date[days.built_at == days.built_at.max()].dt.day)
+    assert rewritten == {5, 12}

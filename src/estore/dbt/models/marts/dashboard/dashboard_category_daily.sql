@@ -4,25 +4,14 @@
     category it has an event in, with the stages of those events only) split by the date the
     session starts and the segment of its user. Rows of different categories do not add up to
     dashboard_sessions_daily (a session touching two categories counts in both); rows of one
-    category add up over days and segments.
+    category add up over days and segments. The segments change with every build, so this table
+    is regrouped from int_session_categories (kept up to date incrementally) each time.
 -#}
 with
 
-events as (
+session_categories as (
 
-    select * from {{ ref('fct_events') }}
-
-),
-
-sessions as (
-
-    select * from {{ ref('fct_sessions') }}
-
-),
-
-categories as (
-
-    select * from {{ ref('dim_categories') }}
+    select * from {{ ref('int_session_categories') }}
 
 ),
 
@@ -32,29 +21,10 @@ rfm as (
 
 ),
 
-session_categories as (
+segmented as (
 
     select
-        events.session_key,
-        coalesce(categories.level_1, 'unknown') as category_level_1,
-        -- bool_or and NULL-skipping aggregates: about twice as fast as max/sum over CASE ... ELSE 0 here
-        {{ dbt.bool_or("events.event_type = 'view'") }} as has_view,
-        {{ dbt.bool_or("events.event_type = 'cart'") }} as has_cart,
-        {{ dbt.bool_or("events.event_type = 'purchase'") }} as has_purchase,
-        count(case when events.event_type = 'purchase' then 1 end) as purchases,
-        coalesce(sum(case when events.event_type = 'purchase' then events.price end), 0) as revenue
-
-    from events
-    left join categories
-        on events.category_id = categories.category_id
-    group by events.session_key, coalesce(categories.level_1, 'unknown')
-
-),
-
-dated as (
-
-    select
-        cast(sessions.session_start as date) as session_date,
+        session_categories.session_date,
         session_categories.category_level_1,
         {{ user_segment('rfm') }} as segment,
         session_categories.has_view,
@@ -64,10 +34,8 @@ dated as (
         session_categories.revenue
 
     from session_categories
-    inner join sessions
-        on session_categories.session_key = sessions.session_key
     left join rfm
-        on sessions.user_id = rfm.user_id
+        on session_categories.user_id = rfm.user_id
 
 ),
 
@@ -81,7 +49,7 @@ final as (
         cast(sum(purchases) as {{ dbt.type_bigint() }}) as purchases,
         sum(revenue) as revenue
 
-    from dated
+    from segmented
     group by session_date, category_level_1, segment
 
 )
