@@ -1,20 +1,22 @@
+{#- Summed from int_products_by_load, which keeps the counts of each load. -#}
 with
 
-events as (
+loads as (
 
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('int_products_by_load') }}
 
 ),
 
+-- the latest code of a category is that of the latest of its groups' latest events
 category_activity as (
 
     select
         category_id,
-        {{ last_value_by('category_code', 'event_time') }} as category_code,
-        count(*) as events,
-        sum(case when event_type = 'purchase' then price else 0 end) as revenue
+        {{ last_value_by('category_code', 'last_event_at') }} as category_code,
+        cast(sum(events) as {{ dbt.type_bigint() }}) as events,
+        sum(revenue) as revenue
 
-    from events
+    from loads
     group by category_id
 
 ),

@@ -2,13 +2,14 @@
     One row per product. A product seen under several brands keeps its rows in fct_events as
     they are; here it gets one canonical brand: the brand on most of its events, ties broken
     alphabetically (deterministic, and the majority label is the likeliest correct one).
-    category and price are those of the product's latest event.
+    category and price are those of the product's latest event. Summed from
+    int_products_by_load, which keeps the counts of each load.
 -#}
 with
 
-events as (
+loads as (
 
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('int_products_by_load') }}
 
 ),
 
@@ -17,9 +18,9 @@ brand_counts as (
     select
         product_id,
         brand,
-        count(*) as events
+        sum(events) as events
 
-    from events
+    from loads
     where brand is not null
     group by product_id, brand
 
@@ -54,19 +55,20 @@ brand_variety as (
 
 ),
 
+-- the latest event of a product is the latest of its groups' latest events
 product_activity as (
 
     select
         product_id,
-        {{ last_value_by('category_id', 'event_time') }} as category_id,
-        {{ last_value_by('category_code', 'event_time') }} as category_code,
-        {{ last_value_by('price', 'event_time') }} as price,
-        sum(case when event_type = 'view' then 1 else 0 end) as views,
-        sum(case when event_type = 'cart' then 1 else 0 end) as carts,
-        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
-        sum(case when event_type = 'purchase' then price else 0 end) as revenue
+        {{ last_value_by('category_id', 'last_event_at') }} as category_id,
+        {{ last_value_by('category_code', 'last_event_at') }} as category_code,
+        {{ last_value_by('last_price', 'last_event_at') }} as price,
+        sum(views) as views,
+        sum(carts) as carts,
+        sum(purchases) as purchases,
+        sum(revenue) as revenue
 
-    from events
+    from loads
     group by product_id
 
 ),
