@@ -55,7 +55,8 @@
 {%- endset -%}
 {%- set days = [] -%}
 {%- set bounds = {} -%}
-{%- set has_regroups = false -%}
+{%- set regrouped_products = [] -%}
+{%- set regrouped_categories = [] -%}
 {%- if is_incremental() and execute -%}
     {%- set sessions = "select " ~ session_date ~ " as session_date, built_at from " ~ ref('fct_sessions') -%}
     {#- days with sessions fct_sessions rewrote since the last build, or with fewer or more
@@ -85,8 +86,9 @@
         ) -%}
         {%- do bounds.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
     {%- endif -%}
-    {%- set regrouped = run_query("select count(*) from (" ~ regrouped_ids ~ ") as regrouped") -%}
-    {%- set has_regroups = regrouped.columns[0].values()[0] > 0 -%}
+    {%- for kind, id in run_query(regrouped_ids).rows -%}
+        {%- do (regrouped_products if kind == 'brand' else regrouped_categories).append(id) -%}
+    {%- endfor -%}
 {%- endif -%}
 {%- set in_days = in_literals(session_date, days, 'date') -%}
 {%- set measures = ['views', 'carts', 'purchases', 'revenue', 'sessions', 'sessions_with_view',
@@ -245,7 +247,7 @@ emptied as (
 
 ),
 
-{% if has_regroups %}
+{% if regrouped_products or regrouped_categories %}
 -- In the other days only the sessions with an event of a regrouped product or category change
 -- groups. Their events, each with the groups the last build counted it under (then) and its
 -- groups now: an id not regrouped has the same group in both.
@@ -278,28 +280,40 @@ counted_groups as (
 
 ),
 
-regrouped_sessions as (
+-- literal id lists: filtered in the scan, so only the matching rows carry their session key on
+regrouped_session_keys as (
+
+    select distinct session_key
+    from {{ ref('fct_events') }}
+    where
+    {%- if regrouped_products %} product_id in ({{ regrouped_products | join(', ') }}){% endif %}
+    {%- if regrouped_products and regrouped_categories %} or{% endif %}
+    {%- if regrouped_categories %} category_id in ({{ regrouped_categories | join(', ') }}){% endif %}
+
+),
+
+-- their events, each with its session's start (fct_sessions' session_start: its first event)
+regrouped_session_events as (
 
     select
-        session_key,
-        row_number() over () as session_number,
-        {{ session_date }} as session_date
+        events.session_key,
+        events.product_id,
+        events.category_id,
+        events.event_type,
+        events.price,
+        min(events.event_time) over (partition by events.session_key) as session_start
 
-    from {{ ref('fct_sessions') }}
-    where not ({{ in_days }})
-        and session_key in (
-            select session_key from {{ ref('fct_events') }}
-            where product_id in (select id from regrouped_ids where kind = 'brand')
-                or category_id in (select id from regrouped_ids where kind = 'category_code')
-        )
+    from {{ ref('fct_events') }} as events
+    inner join regrouped_session_keys
+        on events.session_key = regrouped_session_keys.session_key
 
 ),
 
 regrouped_events as (
 
     select
-        regrouped_sessions.session_date,
-        regrouped_sessions.session_number,
+        {{ session_date }} as session_date,
+        events.session_key,
         events.event_type,
         events.price,
         coalesce(counted_brands.group_value, products.brand, 'unknown') as brand_then,
@@ -307,9 +321,7 @@ regrouped_events as (
         coalesce(counted_codes.group_value, categories.category_code, 'unknown') as category_code_then,
         coalesce(categories.category_code, 'unknown') as category_code_now
 
-    from {{ ref('fct_events') }} as events
-    inner join regrouped_sessions
-        on events.session_key = regrouped_sessions.session_key
+    from regrouped_session_events as events
     left join {{ ref('dim_products') }} as products
         on events.product_id = products.product_id
     left join counted_groups as counted_brands
@@ -320,6 +332,8 @@ regrouped_events as (
     left join counted_groups as counted_codes
         on counted_codes.kind = 'category_code'
         and events.category_id = counted_codes.id
+    -- the days recomputed whole above already count them as they are now
+    where not ({{ in_days }})
 
 ),
 
@@ -339,7 +353,7 @@ regrouped_session_groups as (
 
     select
         session_date,
-        session_number,
+        session_key,
         '{{ dimension }}' as dimension,
         {{ group }} as group_value,
         {{ sign }} as sign,
@@ -349,7 +363,7 @@ regrouped_session_groups as (
         sum(case when event_type = 'purchase' then price else 0 end) as revenue
 
     from regrouped_events
-    group by session_date, session_number, {{ group }}
+    group by session_date, session_key, {{ group }}
     {%- endfor %}
     {%- endfor %}
 
@@ -437,7 +451,7 @@ final as (
     select * from computed
     union all
     select * from emptied
-    {%- if has_regroups %}
+    {%- if regrouped_products or regrouped_categories %}
     union all
     select * from regrouped
     {%- endif %}
