@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from e2e.support import query
 
@@ -61,6 +62,30 @@ def test_buyers_daily_holds_every_buyer_and_their_revenue(workspace):
     assert got.user_id.tolist() == want.user_id.tolist()
     assert got.segment.tolist() == want.segment.tolist()
     assert got.revenue.tolist() == pytest.approx(want.revenue.tolist(), abs=0.005)
+
+
+def test_buyers_daily_counts_the_orders_and_purchases_of_each_buyer_day_and_category(workspace):
+    """Recounted from the purchase events: orders are distinct purchasing sessions (by start day)."""
+    got = query(
+        workspace,
+        "select session_date, user_id, category_level_1, orders, purchases, revenue::double as revenue "
+        "from marts.dashboard_buyers_daily order by all",
+    )
+    want = query(
+        workspace,
+        """
+        select cast(s.session_start as date) as session_date, e.user_id,
+            coalesce(c.level_1, 'unknown') as category_level_1,
+            count(distinct e.session_key) as orders, count(*) as purchases, sum(e.price)::double as revenue
+        from marts.fct_events e
+        join marts.fct_sessions s on e.session_key = s.session_key
+        left join marts.dim_categories c on e.category_id = c.category_id
+        where e.event_type = 'purchase'
+        group by all order by all
+        """,
+    )
+    assert len(got) == len(want) > 0
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=False, atol=0.005)
 
 
 def test_segments_follow_the_rule_order(workspace):

@@ -5,28 +5,15 @@
     distinct user_id here (daily buyer counts cannot be summed), and the customer lists of the
     dashboard keep the customers who bought in the selected period and category. Revenue adds up
     over rows; orders add up over days of one category (a session buying in two categories counts
-    in both). Purchase events only: about 2% of the events.
+    in both). Read from the purchasing rows of int_session_categories (session x top-level
+    category), which hold each session's purchases and revenue per category.
 -#}
 with
 
-events as (
+session_categories as (
 
-    select * from {{ ref('fct_events') }}
-    where event_type = 'purchase'
-
-),
-
--- purchase events lie in purchasing sessions only: a much smaller join
-sessions as (
-
-    select * from {{ ref('fct_sessions') }}
-    where is_purchase_session
-
-),
-
-categories as (
-
-    select * from {{ ref('dim_categories') }}
+    select * from {{ ref('int_session_categories') }}
+    where has_purchase
 
 ),
 
@@ -36,34 +23,17 @@ rfm as (
 
 ),
 
-purchases as (
-
-    select
-        cast(sessions.session_start as date) as session_date,
-        events.user_id,
-        coalesce(categories.level_1, 'unknown') as category_level_1,
-        events.session_key,
-        events.price
-
-    from events
-    inner join sessions
-        on events.session_key = sessions.session_key
-    left join categories
-        on events.category_id = categories.category_id
-
-),
-
 by_buyer_day as (
 
     select
         session_date,
         user_id,
         category_level_1,
-        count(distinct session_key) as orders,
-        count(*) as purchases,
-        sum(price) as revenue
+        count(*) as orders,
+        sum(purchases) as purchases,
+        sum(revenue) as revenue
 
-    from purchases
+    from session_categories
     group by session_date, user_id, category_level_1
 
 ),
