@@ -280,7 +280,7 @@ counted_groups as (
 
 ),
 
--- literal id lists: filtered in the scan, so only the matching rows carry their session key on
+-- the sessions with an event of a regrouped product or category (ids as literal lists)
 regrouped_session_keys as (
 
     select distinct session_key
@@ -339,17 +339,18 @@ regrouped_events as (
 
 -- each of those sessions in each group, counted out (sign -1) of the groups then and in (+1)
 -- to the groups now
-regrouped_session_groups as (
-    {%- for version, sign in [('then', -1), ('now', 1)] %}
+{%- set signed_groups = [] %}
+{%- for version, sign in [('then', -1), ('now', 1)] %}
     {%- for dimension in dimensions %}
+        {%- do signed_groups.append((version, sign, dimension)) %}
+    {%- endfor %}
+{%- endfor %}
+regrouped_session_groups as (
+    {%- for version, sign, dimension in signed_groups %}
     {%- set group = 'brand_' ~ version if dimension == 'brand' else 'category_code_' ~ version %}
     {%- if dimension == 'category_level_1' %}
         {%- set group = "coalesce(nullif(" ~ dbt.split_part(group, "'.'", 1) ~ ", ''), 'unknown')" %}
     {%- endif %}
-    {%- if not loop.first or version == 'now' %}
-
-    union all
-    {% endif %}
 
     select
         session_date,
@@ -364,7 +365,10 @@ regrouped_session_groups as (
 
     from regrouped_events
     group by session_date, session_key, {{ group }}
-    {%- endfor %}
+    {%- if not loop.last %}
+
+    union all
+    {%- endif %}
     {%- endfor %}
 
 ),
