@@ -350,7 +350,8 @@ def test_a_regroup_recomputes_only_the_groups_events_left_and_joined(regrouping)
 
 def test_a_vanished_load_is_counted_out_of_days_nothing_rewrote(tmp_path):
     """A load whose rows vanish (its file replaced by an empty one) takes its sessions out of
-    days where no other session changed: dashboard_category_daily then equals a full rebuild."""
+    days where no other session changed: dashboard_category_daily then equals a full rebuild, and
+    int_loads counts no raw rows for it."""
     wh = tmp_path / "warehouse.duckdb"
     extra = [
         _event(datetime(2019, 10, day, 12, 0) + timedelta(minutes=i), etype, 3, 990 + day, f"extra-{day}")
@@ -363,6 +364,8 @@ def test_a_vanished_load_is_counted_out_of_days_nothing_rewrote(tmp_path):
         con.execute("update raw.load_ledger set status = 'replaced' where load_id = 2")
         con.execute("delete from raw.events where load_id = 2")
     build(wh, tmp_path, select=REBUILD)
+    loads = read(wh, "select load_id, raw_rows, is_live from intermediate.int_loads order by load_id")
+    assert loads.values.tolist() == [[1, len(month_one()), True], [2, 0, False]]
     mart = "select * from marts.dashboard_category_daily order by all"
     after, days = read(wh, mart), read(wh, CATEGORY_STAMPS)
     build(wh, tmp_path, select=REBUILD, full_refresh=True)

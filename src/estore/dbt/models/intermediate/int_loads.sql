@@ -8,36 +8,24 @@ ledger as (
 
 ),
 
-events as (
+load_rows as (
 
-    select * from {{ ref('stg_events') }}
-
-),
-
-event_counts as (
-
-    select
-        load_id as load_id,
-        count(*) as raw_rows,
-        sum(case when user_session is null then 1 else 0 end) as rows_without_session
-
-    from events
-    group by load_id
+    select * from {{ ref('int_load_rows') }}
 
 ),
 
 joined as (
 
     select
-        coalesce(ledger.load_id, event_counts.load_id) as load_id,
+        coalesce(ledger.load_id, load_rows.load_id) as load_id,
         ledger.file_name as file_name,
         coalesce(ledger.status, 'loaded') as status,
-        coalesce(event_counts.raw_rows, 0) as raw_rows,
-        coalesce(event_counts.rows_without_session, 0) as rows_without_session
+        coalesce(load_rows.raw_rows, 0) as raw_rows,
+        coalesce(load_rows.rows_without_session, 0) as rows_without_session
 
     from ledger
-    full outer join event_counts
-        on ledger.load_id = event_counts.load_id
+    full outer join load_rows
+        on ledger.load_id = load_rows.load_id
 
 ),
 
