@@ -16,9 +16,9 @@
     dim_categories sum it (a few rows per product and load) instead of every event.
 
     Incremental by load (delete+insert on load_id): a build recomputes the loads whose event
-    count in fct_events differs from this table's (new loads, and any load fct_events wrote
-    rows to since); the rows of a load re-sessionized later keep their content, so their
-    counts here stay right. Loads gone from fct_events (replaced) are deleted by the post-hook.
+    count in fct_events differs from this table's (new loads, and any load that gained or lost
+    rows); rows fct_events re-emits when it re-sessionizes keep their content, so their counts
+    here stay right. Loads gone from fct_events (replaced) are deleted by the post-hook.
 -#}
 {%- set loads = [] -%}
 {%- if is_incremental() and execute -%}
