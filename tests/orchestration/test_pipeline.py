@@ -86,7 +86,9 @@ def test_files_load_once_and_models_match_the_cli(defs, workspace, generated, in
     assert_same_tables(dagster_marts, fingerprints(cli_ws / "warehouse.duckdb"))
     served = fingerprints(workspace / "serving.duckdb", schemas=("marts",))
     assert {k: v for k, v in served.items() if k != "marts.serving_build"} == {
-        k: v for k, v in dagster_marts.items() if k.startswith("marts.") and k not in ("marts.fct_events", "marts.fct_sessions")
+        k: v
+        for k, v in dagster_marts.items()
+        if k.startswith("marts.") and k not in ("marts.fct_events", "marts.fct_sessions")
     }
 
     # a third file lands: only its partition is requested and loaded; the earlier loads stay as they were

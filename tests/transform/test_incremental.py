@@ -270,9 +270,9 @@ def test_fact_tests_read_the_rows_the_last_build_wrote(incremental, tmp_path):
 @pytest.fixture(scope="module")
 def regrouping(tmp_path_factory):
     """Two months built; then December rows move product 5 (samsung) to 'lg' and category 12 to
-    another top-level category, in a build that stops before int_session_groups_by_day and int_session_categories (as a
-    failed build would); then more December rows move product 5 on to 'huawei', and a full
-    incremental build runs."""
+    another top-level category, in a build that stops before int_session_groups_by_day and
+    int_session_categories (as a failed build would); then more December rows move product 5 on
+    to 'huawei', and a full incremental build runs."""
     ws = tmp_path_factory.mktemp("regrouping")
     wh = ws / "warehouse.duckdb"
     write_warehouse(wh, {1: month_one(), 2: month_two()})
