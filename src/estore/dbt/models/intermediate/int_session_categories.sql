@@ -63,13 +63,7 @@
             where " ~ in_literals('category_id', recoded, dbt.type_bigint()) ~ ")" if recoded else "")
     ) -%}
     {%- do days.extend(changed_days.columns[0].values()) -%}
-    {%- if days -%}
-        {%- set span = run_query(
-            "select min(session_start), max(session_end) from " ~ ref('fct_sessions')
-            ~ " where " ~ in_literals(session_date, days, 'date')
-        ) -%}
-        {%- do bounds.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
-    {%- endif -%}
+    {%- do bounds.update(sessions_span(days)) -%}
 {%- endif %}
 
 with

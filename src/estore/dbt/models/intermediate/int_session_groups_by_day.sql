@@ -79,13 +79,7 @@
             or (select min(assigned_at) from " ~ assignments ~ ") > " ~ last_build
     ) -%}
     {%- do days.extend(changed_days.columns[0].values()) -%}
-    {%- if days -%}
-        {%- set span = run_query(
-            "select min(session_start), max(session_end) from " ~ ref('fct_sessions')
-            ~ " where " ~ in_literals(session_date, days, 'date')
-        ) -%}
-        {%- do bounds.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
-    {%- endif -%}
+    {%- do bounds.update(sessions_span(days)) -%}
     {%- for kind, id in run_query(regrouped_ids).rows -%}
         {%- do (regrouped_products if kind == 'brand' else regrouped_categories).append(id) -%}
     {%- endfor -%}
