@@ -33,11 +33,8 @@
 {%- set bounds = {} -%}
 {%- if is_incremental() and execute -%}
     {%- set recoded = run_query(
-        "select id from " ~ assignments ~ "
-        where kind = 'category_code'
-        group by id
-        having max(assigned_at) > " ~ last_build ~ "
-            and min(assigned_at) <= " ~ last_build
+        "select id from (" ~ regrouped_ids_query(last_build) ~ ") as regrouped
+        where kind = 'category_code'"
     ).columns[0].values() -%}
     {%- set changed_days = run_query(
         "with current_days as (

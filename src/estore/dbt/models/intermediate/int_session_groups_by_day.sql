@@ -45,14 +45,7 @@
 {%- set assignments = ref('int_group_assignments') -%}
 {%- set session_date = "cast(session_start as date)" -%}
 {%- set last_build = "(select max(built_at) from " ~ this ~ ")" -%}
-{#- ids assigned another group since the last build, which counted them under an earlier one -#}
-{%- set regrouped_ids -%}
-    select kind, id
-    from {{ assignments }}
-    group by kind, id
-    having max(assigned_at) > {{ last_build }}
-        and min(assigned_at) <= {{ last_build }}
-{%- endset -%}
+{%- set regrouped_ids = regrouped_ids_query(last_build) -%}
 {%- set days = [] -%}
 {%- set bounds = {} -%}
 {%- set regrouped_products = [] -%}
