@@ -107,6 +107,12 @@ def test_session_conversion_and_funnel(built, oracle):
     assert (sessions["funnel_stage"] == "purchase").sum() == bought.sum()
     assert (sessions["funnel_stage"] == "cart").sum() == (carted & ~bought).sum()
     assert float(sessions["revenue"].sum()) == pytest.approx(ev.loc[ev["event_type"] == "purchase", "price"].sum())
+    purchase_times = ev[ev["event_type"] == "purchase"].groupby(["user_session", "user_id", "session_start"])["event_time"]
+    got = sessions.set_index(["user_session", "user_id", "session_start"]).sort_index()
+    want = pd.DataFrame({"first_purchase_at": purchase_times.min(), "last_purchase_at": purchase_times.max()})
+    want = want.reindex(got.index)
+    assert got["first_purchase_at"].notna().sum() == bought.sum()
+    pd.testing.assert_frame_equal(got[["first_purchase_at", "last_purchase_at"]], want, check_dtype=False)
 
 
 def test_dim_users_matches_the_oracle(built, oracle):
@@ -116,6 +122,8 @@ def test_dim_users_matches_the_oracle(built, oracle):
     for column in ["sessions", "orders", "purchases"]:
         assert (users[column].astype(int) == want[column]).all(), column
     assert users["revenue"].astype(float).round(2).tolist() == want["revenue"].round(2).tolist()
+    for column in ["first_purchase_at", "last_purchase_at", "first_event_at", "last_event_at"]:
+        pd.testing.assert_series_equal(users[column], want[column], check_names=False, check_dtype=False)
     assert (users["activity_status"] == want["activity_status"]).all()
     assert (users["is_churned"] == (want["activity_status"] == "churned")).all()
     buyers = users[users["orders"] > 0]

@@ -11,19 +11,13 @@ sessions as (
 
 ),
 
-events as (
-
-    select * from {{ ref('fct_events') }}
-
-),
-
 -- the date "today" is taken to be: var as_of_date, else the date of the last event
 as_of as (
 
     {% if as_of_date %}
     select cast('{{ as_of_date }}' as date) as as_of_date
     {% else %}
-    select max(event_date) as as_of_date from events
+    select cast(max(session_end) as date) as as_of_date from sessions
     {% endif %}
 
 ),
@@ -34,6 +28,8 @@ user_sessions as (
         user_id,
         min(session_start) as first_event_at,
         max(session_end) as last_event_at,
+        min(first_purchase_at) as first_purchase_at,
+        max(last_purchase_at) as last_purchase_at,
         count(*) as sessions,
         sum(case when is_purchase_session then 1 else 0 end) as orders,
         sum(purchases) as purchases,
@@ -44,27 +40,14 @@ user_sessions as (
 
 ),
 
-user_purchases as (
-
-    select
-        user_id,
-        min(event_time) as first_purchase_at,
-        max(event_time) as last_purchase_at
-
-    from events
-    where event_type = 'purchase'
-    group by user_id
-
-),
-
 joined as (
 
     select
         user_sessions.user_id,
         user_sessions.first_event_at,
         user_sessions.last_event_at,
-        user_purchases.first_purchase_at,
-        user_purchases.last_purchase_at,
+        user_sessions.first_purchase_at,
+        user_sessions.last_purchase_at,
         user_sessions.sessions,
         user_sessions.orders,
         user_sessions.purchases,
@@ -72,12 +55,10 @@ joined as (
         as_of.as_of_date,
         {{ dbt.datediff('cast(user_sessions.last_event_at as date)', 'as_of.as_of_date', 'day') }}
             as days_since_last_event,
-        {{ dbt.datediff('cast(user_purchases.last_purchase_at as date)', 'as_of.as_of_date', 'day') }}
+        {{ dbt.datediff('cast(user_sessions.last_purchase_at as date)', 'as_of.as_of_date', 'day') }}
             as days_since_last_purchase
 
     from user_sessions
-    left join user_purchases
-        on user_sessions.user_id = user_purchases.user_id
     cross join as_of
 
 ),

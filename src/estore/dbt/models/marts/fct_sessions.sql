@@ -55,6 +55,8 @@ sessions as (
         sum(case when event_type = 'cart' then 1 else 0 end) as carts,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
         sum(case when event_type = 'purchase' then price else 0 end) as revenue,
+        min(case when event_type = 'purchase' then event_time end) as first_purchase_at,
+        max(case when event_type = 'purchase' then event_time end) as last_purchase_at,
         max(built_at) as built_at
 
     from events
@@ -82,6 +84,8 @@ final as (
             else 'view'
         end as funnel_stage,
         purchases > 0 as is_purchase_session,
+        first_purchase_at,
+        last_purchase_at,
         built_at
 
     from sessions
