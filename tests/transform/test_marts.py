@@ -107,8 +107,9 @@ def test_session_conversion_and_funnel(built, oracle):
     assert (sessions["funnel_stage"] == "purchase").sum() == bought.sum()
     assert (sessions["funnel_stage"] == "cart").sum() == (carted & ~bought).sum()
     assert float(sessions["revenue"].sum()) == pytest.approx(ev.loc[ev["event_type"] == "purchase", "price"].sum())
-    purchase_times = ev[ev["event_type"] == "purchase"].groupby(["user_session", "user_id", "session_start"])["event_time"]
-    got = sessions.set_index(["user_session", "user_id", "session_start"]).sort_index()
+    session_keys = ["user_session", "user_id", "session_start"]
+    purchase_times = ev[ev["event_type"] == "purchase"].groupby(session_keys)["event_time"]
+    got = sessions.set_index(session_keys).sort_index()
     want = pd.DataFrame({"first_purchase_at": purchase_times.min(), "last_purchase_at": purchase_times.max()})
     want = want.reindex(got.index)
     assert got["first_purchase_at"].notna().sum() == bought.sum()
