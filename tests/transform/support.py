@@ -107,6 +107,13 @@ def edge_case_events() -> list[dict]:
         _event(base + timedelta(minutes=6), "view", 17, 905, "brands", brand=None),
         _event(base + timedelta(minutes=7), "view", 17, 905, "brands", brand="sony"),
     ]
+    # products 18-21: their latest two events share a timestamp but not the category or price
+    for product in range(18, 22):
+        at = base + timedelta(minutes=product)
+        other = 10 + (product + 1) % 4
+        rows.append(_event(at, "view", product, 907, "ties"))
+        rows.append({**_event(at, "view", product, 907, "ties"), "category_id": other,
+                     "category_code": CATEGORIES[other], "price": 1.0 + product})  # fmt: skip
     return rows
 
 

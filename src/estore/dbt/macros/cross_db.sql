@@ -1,20 +1,23 @@
 {#- Engine-specific SQL, dispatched per adapter (default__ is the portable fallback). -#}
 
-{#- The value of `value` on the row with the largest `order_by` within a group (an aggregate). -#}
+{#- The non-null value of `value` on the row with the largest `order_by` within a group (an
+    aggregate). `order_by` is a list of expressions compared in order, so a later one breaks the
+    ties of the first: with a unique last key the pick does not depend on the order rows are read. -#}
 {% macro last_value_by(value, order_by) -%}
     {{ return(adapter.dispatch('last_value_by', 'estore')(value, order_by)) }}
 {%- endmacro %}
 
+{#- max_by takes one key: engines without a row type break ties of the first key as they read. -#}
 {% macro default__last_value_by(value, order_by) -%}
-    max_by({{ value }}, {{ order_by }})
+    max_by({{ value }}, {{ order_by[0] }})
 {%- endmacro %}
 
 {% macro duckdb__last_value_by(value, order_by) -%}
-    arg_max({{ value }}, {{ order_by }})
+    arg_max({{ value }}, row({{ order_by | join(', ') }}))
 {%- endmacro %}
 
 {% macro bigquery__last_value_by(value, order_by) -%}
-    array_agg({{ value }} ignore nulls order by {{ order_by }} desc limit 1)[safe_offset(0)]
+    array_agg({{ value }} ignore nulls order by {{ order_by | join(' desc, ') }} desc limit 1)[safe_offset(0)]
 {%- endmacro %}
 
 
