@@ -13,8 +13,8 @@
 {#-
     The events of fct_events per load, product, brand, category and code: counts by type,
     revenue, and the time, key and price of the group's latest event (the largest event_time,
-    ties broken by the largest event_key). dim_products and
-    dim_categories sum it (a few rows per product and load) instead of every event.
+    ties broken by event_key, see macro last_value_by). dim_products and dim_categories sum it (a
+    few rows per product and load) instead of every event.
 
     Incremental by load (delete+insert on load_id): a build recomputes the loads whose event
     count in fct_events differs from this table's (new loads, and any load that gained or lost
@@ -64,8 +64,8 @@ final as (
         cast(sum(case when event_type = 'purchase' then 1 else 0 end) as {{ dbt.type_bigint() }}) as purchases,
         sum(case when event_type = 'purchase' then price else 0 end) as revenue,
         max(event_time) as last_event_at,
-        {{ last_value_by('event_key', ['event_time', 'event_key']) }} as last_event_key,
-        {{ last_value_by('price', ['event_time', 'event_key']) }} as last_price
+        {{ last_value_by('event_key', 'event_time', 'event_key') }} as last_event_key,
+        {{ last_value_by('price', 'event_time', 'event_key') }} as last_price
 
     from events
     group by load_id, product_id, brand, category_id, category_code

@@ -12,7 +12,7 @@ category_activity as (
 
     select
         category_id,
-        {{ last_value_by('category_code', ['last_event_at', 'last_event_key']) }} as category_code,
+        {{ last_value_by('category_code', 'last_event_at', 'last_event_key') }} as category_code,
         cast(sum(events) as {{ dbt.type_bigint() }}) as events,
         sum(revenue) as revenue
 

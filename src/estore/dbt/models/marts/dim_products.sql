@@ -2,8 +2,8 @@
     One row per product. A product seen under several brands keeps its rows in fct_events as
     they are; here it gets one canonical brand: the brand on most of its events, ties broken
     alphabetically (deterministic, and the majority label is the likeliest correct one).
-    category and price are those of the product's latest event (ties in time broken by the
-    largest event_key, so every build picks the same one); the code is the latest non-null one.
+    category and price are those of the product's latest event (ties in time broken by
+    event_key, so every build picks the same one); the code is the latest non-null one.
     Summed from int_products_by_load, which keeps the counts of each load.
 -#}
 with
@@ -61,9 +61,9 @@ product_activity as (
 
     select
         product_id,
-        {{ last_value_by('category_id', ['last_event_at', 'last_event_key']) }} as category_id,
-        {{ last_value_by('category_code', ['last_event_at', 'last_event_key']) }} as category_code,
-        {{ last_value_by('last_price', ['last_event_at', 'last_event_key']) }} as price,
+        {{ last_value_by('category_id', 'last_event_at', 'last_event_key') }} as category_id,
+        {{ last_value_by('category_code', 'last_event_at', 'last_event_key') }} as category_code,
+        {{ last_value_by('last_price', 'last_event_at', 'last_event_key') }} as price,
         sum(views) as views,
         sum(carts) as carts,
         sum(purchases) as purchases,
