@@ -193,9 +193,9 @@ def test_dim_products_take_category_and_price_from_the_latest_event(built):
     latest = events.groupby("product_id").last()  # last non-null value per column, in that order
     ties = events[events["product_id"].between(18, 21)].groupby("product_id")["event_time"]
     assert ties.size().tolist() == [2] * 4 and ties.nunique().tolist() == [1] * 4
-    for column, want in [("category_id", "category_id"), ("category_code", "category_code"), ("price", "price")]:
+    for column in ["category_id", "category_code", "price"]:
         got = products[column]
-        pd.testing.assert_series_equal(got, latest[want].reindex(got.index), check_names=False, check_dtype=False)
+        pd.testing.assert_series_equal(got, latest[column].reindex(got.index), check_names=False, check_dtype=False)
     cats = read(wh, "select * from marts.dim_categories").set_index("category_id").sort_index()
     codes = events.groupby("category_id")["category_code"].last()
     pd.testing.assert_series_equal(cats["category_code"], codes.reindex(cats.index), check_names=False)
