@@ -99,6 +99,8 @@ sessions as (
     from {{ ref('fct_sessions') }}
     {%- if is_incremental() %}
     where {{ in_days }}
+        -- implied by the days; as literal bounds it lets the scan skip row groups of other days
+        and {{ within_span('session_start', bounds) }}
     {%- endif %}
 
 ),
