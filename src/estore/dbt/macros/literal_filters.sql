@@ -8,6 +8,7 @@
     expression between the two as timestamps.
     sessions_span(days): the span from the first event to the last of the sessions of
     fct_sessions that start on `days` (dates), for within_span; {} when there are none.
+    fct_events_loads(fct_events): the live, new and dead load ids (below).
 -#}
 {% macro in_literals(expression, values, type) -%}
     {%- if values -%}
@@ -39,4 +40,29 @@
         ~ " where " ~ in_literals('cast(session_start as date)', days, 'date')
     ) -%}
     {{ return({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) }}
+{%- endmacro %}
+
+{#-
+    fct_events_loads(fct_events): the load ids fct_events builds from, for in_literals.
+    live: the loads of int_loads that count (is_live); new: live loads not in `fct_events` yet
+    (every live load when `fct_events` is none: a first build or a full refresh); dead: loads in
+    `fct_events` that are no longer live (replaced, or vanished from raw.events). The rows of
+    `fct_events` of a live load are exactly those whose load is not dead.
+-#}
+{% macro fct_events_loads(fct_events) -%}
+    {%- set int_loads = ref('int_loads') -%}  {#- outside the `if`, so dbt sees the dependency when parsing -#}
+    {%- if not execute -%}
+        {{ return({'live': [], 'new': [], 'dead': []}) }}
+    {%- endif -%}
+    {%- set live = run_query(
+        "select load_id from " ~ int_loads ~ " where is_live order by load_id"
+    ).columns[0].values() | list -%}
+    {%- set built = [] if fct_events is none else run_query(
+        "select distinct load_id from " ~ fct_events ~ " order by load_id"
+    ).columns[0].values() | list -%}
+    {{ return({
+        'live': live,
+        'new': live | reject('in', built) | list,
+        'dead': built | reject('in', live) | list,
+    }) }}
 {%- endmacro %}

@@ -10,15 +10,9 @@
     this model, so a ref() back to it would be a cycle.
 -#}
 {%- set fct_events = existing_model_relation('fct_events') -%}
-{#- does fct_events hold rows of loads that were replaced or vanished since the last build? -#}
-{%- set has_dead_rows = false -%}
-{%- if fct_events is not none and execute -%}
-    {%- set dead = run_query(
-        "select count(*) from (select distinct load_id from " ~ fct_events ~ ") as built"
-        ~ " where load_id not in (select load_id from " ~ ref('int_loads') ~ " where is_live)"
-    ) -%}
-    {%- set has_dead_rows = dead.columns[0].values()[0] > 0 -%}
-{%- endif %}
+{#- literal load ids (looked up at compile time), so the scans skip the row groups of other loads -#}
+{%- set loads = fct_events_loads(fct_events) -%}
+{%- set load_type = dbt.type_bigint() %}
 
 with
 
@@ -28,39 +22,11 @@ events as (
 
 ),
 
-loads as (
-
-    select * from {{ ref('int_loads') }}
-
-),
-
-{% if fct_events is not none %}
-built_loads as (
-
-    select distinct load_id from {{ fct_events }}
-
-),
-
-{% endif %}
-loads_to_add as (
-
-    select load_id
-    from loads
-    where is_live
-    {%- if fct_events is not none %}
-        and load_id not in (select load_id from built_loads)
-    {%- endif %}
-
-),
-
 batch_events as (
 
-    select events.*
-    from events
-    inner join loads_to_add
-        on events.load_id = loads_to_add.load_id
-
-    {%- if has_dead_rows %}
+    select * from events
+    where {{ in_literals('load_id', loads.new, load_type) }}
+    {%- if loads.dead %}
 
     union all
 
@@ -70,12 +36,11 @@ batch_events as (
     from events
     inner join (
         select event_key, event_time from {{ fct_events }}
-        where load_id not in (select load_id from loads where is_live)
+        where {{ in_literals('load_id', loads.dead, load_type) }}
     ) as dead_rows
         on events.event_key = dead_rows.event_key
         and events.event_time = dead_rows.event_time
-    where events.load_id in (select load_id from loads where is_live)
-        and events.load_id not in (select load_id from loads_to_add)
+    where {{ in_literals('events.load_id', loads.live | reject('in', loads.new) | list, load_type) }}
     {%- endif %}
 
 ),
@@ -110,7 +75,9 @@ existing_in_range as (
     from {{ fct_events }} as existing
     cross join batch_range
     where existing.event_time between batch_range.min_event_time and batch_range.max_event_time
-        and existing.load_id in (select load_id from loads where is_live)
+    {%- if loads.dead %}
+        and not ({{ in_literals('existing.load_id', loads.dead, load_type) }})
+    {%- endif %}
 
 ),
 

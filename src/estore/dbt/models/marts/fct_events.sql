@@ -28,27 +28,30 @@
 -#}
 -- depends_on: {{ ref('int_loads') }}, {{ ref('stg_events') }}
 {%- set session_timeout_minutes = var('session_timeout_minutes') %}
-{#- the time span of the rows already here that share a (user_session, user_id) with a new load or
-    a dropped row: found with a narrow scan, so that `context` below reads (every column of) only
-    the row groups in that span, not the whole table; none (no such rows) is the usual case -#}
+{%- set load_type = dbt.type_bigint() -%}
+{#- the loads as literals (see fct_events_loads), and the time span of the rows already here that
+    share a (user_session, user_id) with a new load or a dropped row: found with a narrow scan,
+    so that `context` below reads (every column of) only the row groups in that span, not the
+    whole table; none (no such rows) is the usual case -#}
 {%- set context_span = {} -%}
+{%- if is_incremental() -%}
+    {%- set loads = fct_events_loads(this) -%}
+{%- endif -%}
 {%- if is_incremental() and execute -%}
-    {%- set live = "select load_id from " ~ ref('int_loads') ~ " where is_live" -%}
     {%- set span = run_query(
         "with touched as (
             select user_session, user_id from " ~ ref('stg_events') ~ "
-            where load_id in (" ~ live ~ ")
-                and load_id not in (select distinct load_id from " ~ this ~ ")
+            where " ~ in_literals('load_id', loads.new, load_type) ~ "
             union
             select user_session, user_id from " ~ this ~ "
-            where load_id not in (" ~ live ~ ")
+            where " ~ in_literals('load_id', loads.dead, load_type) ~ "
         )
         select min(existing.event_time), max(existing.event_time)
         from " ~ this ~ " as existing
         inner join touched
             on existing.user_session = touched.user_session
             and existing.user_id = touched.user_id
-        where existing.load_id in (" ~ live ~ ")"
+        where not (" ~ in_literals('existing.load_id', loads.dead, load_type) ~ ")"
     ) -%}
     {%- if span.columns[0].values()[0] is not none -%}
         {%- do context_span.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
@@ -64,13 +67,6 @@ batch as (
 ),
 
 {% if is_incremental() %}
-live_loads as (
-
-    select load_id from {{ ref('int_loads') }}
-    where is_live
-
-),
-
 -- rows of loads that were replaced or vanished since the last build (the post-hook deletes them)
 dropped_rows as (
 
@@ -79,7 +75,7 @@ dropped_rows as (
         user_id
 
     from {{ this }}
-    where load_id not in (select load_id from live_loads)
+    where {{ in_literals('load_id', loads.dead, load_type) }}
 
 ),
 
@@ -115,8 +111,10 @@ context as (
     inner join touched_sessions
         on existing.user_session = touched_sessions.user_session
         and existing.user_id = touched_sessions.user_id
-    where existing.load_id in (select load_id from live_loads)
-        and {{ within_span('existing.event_time', context_span) }}
+    where {{ within_span('existing.event_time', context_span) }}
+    {%- if loads.dead %}
+        and not ({{ in_literals('existing.load_id', loads.dead, load_type) }})
+    {%- endif %}
 
 ),
 
