@@ -9,6 +9,11 @@ and prints (b)/(a) (about 1 is the goal) and (b)/(c). Each build also reports it
 (user + system of the build process), which another process competing for the cores does not
 inflate the way it inflates wall time.
 
+With --history K1 K2 ..., (b) is repeated with the last month added to the K months just before
+it, for each K, and the script prints how much each month of history adds to (b):
+
+    python benchmarks/bench_build.py --events 24000000 --months 12 --history 1 3 6 11 --repeat 3
+
 The events come from `estore generate` (seed 42, one CSV per month) and are loaded with
 `estore.ingest.load`, one load per month, so they have the generator's shape: focused sessions,
 the November peak, and its dirt (duplicates, products under two brands, rows without a session).
@@ -102,12 +107,18 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--months", type=int, default=4, help="months of history (one load each)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--history", type=int, nargs="+", help="months of history to add the last month to (default: months - 1)"
+    )
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit for the builds")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     if args.months < 2:
         parser.error("--months must be at least 2 (k built months plus one added)")
     k = args.months - 1
+    history = sorted(set(args.history or [k]))
+    if not all(1 <= h <= k for h in history):
+        parser.error(f"--history values must be between 1 and {k} (months - 1)")
 
     def builds(wh: Path, ws: Path, *, full_refresh: bool, pristine: Path | None = None) -> list[dict]:
         runs = []
@@ -138,20 +149,33 @@ def main() -> None:
         one = builds(one_wh, one_ws, full_refresh=True)
         summarize(f"(a) full build, month {k + 1} alone", one)
 
-        # (b) months 1..k built, then month k + 1 loaded and built incrementally
-        inc_ws = root / "incremental"
-        inc_wh = inc_ws / "warehouse.duckdb"
-        fill(inc_wh, files[:k], args.memory_limit)
-        run_build(inc_wh, inc_ws, full_refresh=True, memory_limit=args.memory_limit)
-        fill(inc_wh, files[k:], args.memory_limit)
-        pristine = root / "k_months_built.duckdb"
-        shutil.copyfile(inc_wh, pristine)
-        inc = builds(inc_wh, inc_ws, full_refresh=False, pristine=pristine)
-        summarize(f"(b) incremental, month {k + 1} added to {k} built months", inc)
+        # (b) the k months before the last built, then the last month loaded and built incrementally
+        added = {}
+        for h in history:
+            inc_ws = root / f"incremental-{h}"
+            inc_wh = inc_ws / "warehouse.duckdb"
+            fill(inc_wh, files[k - h : k], args.memory_limit)
+            run_build(inc_wh, inc_ws, full_refresh=True, memory_limit=args.memory_limit)
+            fill(inc_wh, files[k:], args.memory_limit)
+            pristine = root / f"built-{h}.duckdb"
+            shutil.copyfile(inc_wh, pristine)
+            added[h] = builds(inc_wh, inc_ws, full_refresh=False, pristine=pristine)
+            summarize(f"(b) incremental, month {k + 1} added to {h} built months", added[h])
+            shutil.rmtree(inc_ws)  # a long history's warehouse takes gigabytes
+            pristine.unlink()
 
-        a, b, c = (median_of(runs, "seconds") for runs in (one, inc, full))
-        a_cpu, b_cpu, c_cpu = (median_of(runs, "cpu_seconds") for runs in (one, inc, full))
-        print(f"ratios: (b)/(a) {b / a:.2f} (CPU {b_cpu / a_cpu:.2f}), (b)/(c) {b / c:.2f} (CPU {b_cpu / c_cpu:.2f})")
+        a, c = median_of(one, "seconds"), median_of(full, "seconds")
+        a_cpu, c_cpu = median_of(one, "cpu_seconds"), median_of(full, "cpu_seconds")
+        for h, runs in added.items():
+            b, b_cpu = median_of(runs, "seconds"), median_of(runs, "cpu_seconds")
+            print(
+                f"ratios, {h} months of history: (b)/(a) {b / a:.2f} (CPU {b_cpu / a_cpu:.2f}), "
+                f"(b)/(c) {b / c:.2f} (CPU {b_cpu / c_cpu:.2f})"
+            )
+        if len(history) > 1:
+            first, last = history[0], history[-1]
+            slope = (median_of(added[last], "seconds") - median_of(added[first], "seconds")) / (last - first)
+            print(f"each month of history adds {slope:.2f} s to (b), {slope / a:.3f} of (a)")
 
 
 if __name__ == "__main__":
