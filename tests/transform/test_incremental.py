@@ -267,6 +267,30 @@ def test_fact_tests_read_the_rows_the_last_build_wrote(incremental, tmp_path):
         build(wh, tmp_path, select="column_checks_fct_events")
 
 
+def test_session_relationship_reads_the_sessions_of_the_same_build(incremental, tmp_path):
+    """Every event the last build wrote must find its session among the sessions that build wrote:
+    one left with an older stamp fails the test once per event of that session. When fct_sessions
+    was not rebuilt with fct_events (no session has the events' stamp), every session is read."""
+    wh = tmp_path / "warehouse.duckdb"
+    wh.write_bytes(incremental["wh"].read_bytes())
+    test = "relationships_same_build_fct_events_session_key__session_key__ref_fct_sessions_"
+    assert build(wh, tmp_path, select=test).node(test).status == "pass"
+    with duckdb.connect(str(wh)) as con:
+        key, events = con.execute(
+            "select session_key, count(*) from marts.fct_events group by session_key order by 2 desc, 1 limit 1"
+        ).fetchone()
+        con.execute("update marts.fct_sessions set built_at = built_at - interval 1 day where session_key = ?", [key])
+    with pytest.raises(EstoreError, match=rf"(?s)Got {events} results.*child_value={key}"):
+        build(wh, tmp_path, select=test)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("update marts.fct_sessions set built_at = built_at - interval 1 day where session_key <> ?", [key])
+    assert build(wh, tmp_path, select=test).node(test).status == "pass"
+    with duckdb.connect(str(wh)) as con:
+        con.execute("delete from marts.fct_sessions where session_key = ?", [key])
+    with pytest.raises(EstoreError, match=rf"(?s)Got {events} results.*child_value={key}"):
+        build(wh, tmp_path, select=test)
+
+
 @pytest.fixture(scope="module")
 def regrouping(tmp_path_factory):
     """Two months built; then December rows move product 5 (samsung) to 'lg' and category 12 to
