@@ -7,7 +7,8 @@ the time of that month, not of all of them. With k = months - 1 it times (median
   (c) a full build of all k + 1 months,
 and prints (b)/(a) (about 1 is the goal) and (b)/(c). Each build also reports its CPU time
 (user + system of the build process), which another process competing for the cores does not
-inflate the way it inflates wall time.
+inflate the way it inflates wall time. The (a) and (b) builds alternate, round after round, so a
+host that slows down for a while slows them alike.
 
 With --history K1 K2 ..., (b) is repeated with the last month added to the K months just before
 it, for each K, and the script prints how much each month of history adds to (b):
@@ -120,13 +121,10 @@ def main() -> None:
     if not all(1 <= h <= k for h in history):
         parser.error(f"--history values must be between 1 and {k} (months - 1)")
 
-    def builds(wh: Path, ws: Path, *, full_refresh: bool, pristine: Path | None = None) -> list[dict]:
-        runs = []
-        for _ in range(args.repeat):
-            if pristine is not None:  # every incremental run starts from the same k built months
-                shutil.copyfile(pristine, wh)
-            runs.append(run_build(wh, ws, full_refresh=full_refresh, memory_limit=args.memory_limit))
-        return runs
+    def build_from(pristine: Path, ws: Path, *, full_refresh: bool) -> dict:
+        """One build of a copy of `pristine`, so every repeat starts from the same warehouse."""
+        shutil.copyfile(pristine, ws / "warehouse.duckdb")
+        return run_build(ws / "warehouse.duckdb", ws, full_refresh=full_refresh, memory_limit=args.memory_limit)
 
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         root = Path(tmp)
@@ -139,30 +137,36 @@ def main() -> None:
         all_ws = root / "all"
         all_wh = all_ws / "warehouse.duckdb"
         fill(all_wh, files, args.memory_limit)
-        full = builds(all_wh, all_ws, full_refresh=True)
+        full = [
+            run_build(all_wh, all_ws, full_refresh=True, memory_limit=args.memory_limit) for _ in range(args.repeat)
+        ]
         summarize(f"(c) full build, all {args.months} months", full)
+        shutil.rmtree(all_ws)  # a long history's warehouse takes gigabytes
 
-        # (a) a full build of a fresh warehouse holding only the added month
+        # (a) a fresh warehouse holding only the last month; (b) for each h, the h months before the
+        # last built, then the last month loaded
         one_ws = root / "one"
-        one_wh = one_ws / "warehouse.duckdb"
-        fill(one_wh, files[k:], args.memory_limit)
-        one = builds(one_wh, one_ws, full_refresh=True)
-        summarize(f"(a) full build, month {k + 1} alone", one)
-
-        # (b) the k months before the last built, then the last month loaded and built incrementally
-        added = {}
+        fill(one_ws / "warehouse.duckdb", files[k:], args.memory_limit)
+        pristine = {0: root / "one.duckdb"}
+        shutil.copyfile(one_ws / "warehouse.duckdb", pristine[0])
         for h in history:
             inc_ws = root / f"incremental-{h}"
             inc_wh = inc_ws / "warehouse.duckdb"
             fill(inc_wh, files[k - h : k], args.memory_limit)
             run_build(inc_wh, inc_ws, full_refresh=True, memory_limit=args.memory_limit)
             fill(inc_wh, files[k:], args.memory_limit)
-            pristine = root / f"built-{h}.duckdb"
-            shutil.copyfile(inc_wh, pristine)
-            added[h] = builds(inc_wh, inc_ws, full_refresh=False, pristine=pristine)
+            pristine[h] = root / f"built-{h}.duckdb"
+            shutil.copyfile(inc_wh, pristine[h])
+
+        # the builds alternate, (a) then each (b), so a host that slows down for a while slows all alike
+        one, added = [], {h: [] for h in history}
+        for _ in range(args.repeat):
+            one.append(build_from(pristine[0], one_ws, full_refresh=True))
+            for h in history:
+                added[h].append(build_from(pristine[h], root / f"incremental-{h}", full_refresh=False))
+        summarize(f"(a) full build, month {k + 1} alone", one)
+        for h in history:
             summarize(f"(b) incremental, month {k + 1} added to {h} built months", added[h])
-            shutil.rmtree(inc_ws)  # a long history's warehouse takes gigabytes
-            pristine.unlink()
 
         a, c = median_of(one, "seconds"), median_of(full, "seconds")
         a_cpu, c_cpu = median_of(one, "cpu_seconds"), median_of(full, "cpu_seconds")

@@ -36,25 +36,25 @@
 {%- set context_span = {} -%}
 {%- if is_incremental() -%}
     {%- set loads = fct_events_loads(this) -%}
-{%- endif -%}
-{%- if is_incremental() and execute -%}
-    {%- set span = run_query(
-        "with touched as (
-            select user_session, user_id from " ~ ref('stg_events') ~ "
-            where " ~ in_literals('load_id', loads.new, load_type) ~ "
-            union
-            select user_session, user_id from " ~ this ~ "
-            where " ~ in_literals('load_id', loads.dead, load_type) ~ "
-        )
-        select min(existing.event_time), max(existing.event_time)
-        from " ~ this ~ " as existing
-        inner join touched
-            on existing.user_session = touched.user_session
-            and existing.user_id = touched.user_id
-        where not (" ~ in_literals('existing.load_id', loads.dead, load_type) ~ ")"
-    ) -%}
-    {%- if span.columns[0].values()[0] is not none -%}
-        {%- do context_span.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
+    {%- if execute -%}
+        {%- set span = run_query(
+            "with touched as (
+                select user_session, user_id from " ~ ref('stg_events') ~ "
+                where " ~ in_literals('load_id', loads.new, load_type) ~ "
+                union
+                select user_session, user_id from " ~ this ~ "
+                where " ~ in_literals('load_id', loads.dead, load_type) ~ "
+            )
+            select min(existing.event_time), max(existing.event_time)
+            from " ~ this ~ " as existing
+            inner join touched
+                on existing.user_session = touched.user_session
+                and existing.user_id = touched.user_id
+            where not (" ~ in_literals('existing.load_id', loads.dead, load_type) ~ ")"
+        ) -%}
+        {%- if span.columns[0].values()[0] is not none -%}
+            {%- do context_span.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
+        {%- endif -%}
     {%- endif -%}
 {%- endif %}
 
