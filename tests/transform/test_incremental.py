@@ -85,6 +85,15 @@ def incremental(tmp_path_factory):
     write_warehouse(wh, {2: month_two_rows})
     second = build(wh, ws)
     after_add = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "groups": group_marts(wh), "result": second}
+    statuses = {
+        "users": read(wh, "select user_id, activity_status from marts.dim_users order by user_id"),
+        "current": read(
+            wh,
+            "select user_id, activity_status from snapshots.snap_user_activity_status "
+            "where dbt_valid_to is null order by user_id",
+        ),
+        "closed": read(wh, "select user_id from snapshots.snap_user_activity_status where dbt_valid_to is not null"),
+    }
     add_stamps = {
         "events": read(wh, STAMPS),
         "sessions": read(wh, SESSION_STAMPS),
@@ -107,6 +116,16 @@ def incremental(tmp_path_factory):
     rebuilt_replace = {"events": read(wh, FCT), "sessions": read(wh, SESSIONS), "groups": group_marts(wh)}
     raw = read(wh, "select * from raw.events")
     return locals()
+
+
+def test_status_snapshot_follows_every_user_after_a_month_is_added(incremental):
+    """After a month is added, the snapshot's current rows equal dim_users, including buyers whose
+    status moved only because the as-of date did."""
+    statuses = incremental["statuses"]
+    pd.testing.assert_frame_equal(statuses["current"], statuses["users"])
+    month_two_users = {row["user_id"] for row in incremental["month_two_rows"]}
+    moved_by_time = set(statuses["closed"]["user_id"]) - month_two_users
+    assert moved_by_time, "the fixture should age some buyer into another status"
 
 
 def test_adding_a_load_equals_a_full_rebuild(incremental):
