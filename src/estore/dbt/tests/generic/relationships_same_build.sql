@@ -10,15 +10,16 @@
 -#}
 {% test relationships_same_build(model, column_name, to, field) %}
 
+{#- each stamp of the checked rows, and whether `to` holds rows of it -#}
 {%- set stamps = [] -%}
 {%- if execute -%}
     {%- set found = run_query(
-        "select distinct checked.built_at, parent.built_at is not null
+        "select checked.built_at, parent.built_at is not null
         from (select distinct built_at from " ~ model ~ ") as checked
         left join (select distinct built_at from " ~ to ~ ") as parent
             on checked.built_at = parent.built_at"
     ) -%}
-    {%- if found.rows | length > 0 and found.columns[1].values() | select('equalto', false) | list | length == 0 -%}
+    {%- if false not in found.columns[1].values() -%}
         {%- do stamps.extend(found.columns[0].values()) -%}
     {%- endif -%}
 {%- endif %}
