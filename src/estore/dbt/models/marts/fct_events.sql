@@ -1,8 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_in_span',
         unique_key=['event_key', 'load_id'],
+        meta={'span_column': 'event_time'},
         on_schema_change='fail',
         post_hook=[
             "delete from {{ this }} where load_id not in (select load_id from {{ ref('int_loads') }} where is_live)",
@@ -19,8 +20,9 @@
     are re-sessionized too.
     The delete+insert key is (event_key, load_id): a re-emitted row keeps both, a new row has a
     new load_id (it is never a live row already here: int_events__batch drops those), and a
-    row taking the place of a dropped load's row replaces it through the post-hook. The load_id
-    lets the delete skip the row groups of other loads: with no re-emitted rows it reads nothing.
+    row taking the place of a dropped load's row replaces it through the post-hook. A re-emitted
+    row keeps its event_time, so the delete is bounded by the written rows' time span
+    (macros/delete_insert_in_span.sql): it reads the keys of the rows in that span only.
     Every row a build writes (new, or re-emitted because its session id was re-sessionized) gets
     built_at = the start time of that build; untouched rows keep theirs. All rows of one
     (user_session, user_id) are always written together, so they share one built_at: fct_sessions
