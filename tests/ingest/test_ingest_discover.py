@@ -21,21 +21,31 @@ def landing(tmp_path: Path) -> Path:
     return root
 
 
-def test_folder_is_expanded_recursively_sorted_absolute_and_skips_other_files(landing: Path) -> None:
-    expected = sorted(
+def test_folder_is_expanded_recursively_in_month_order_absolute_and_skips_other_files(landing: Path) -> None:
+    # calendar order across folders, although "2019-Dec" < "2019-Nov" < "2019-Oct" by name
+    expected = [
         str((landing / n).resolve())
         for n in ["2019-Oct.csv", "2019-Nov.csv.gz", "2019/2019-Dec.parquet", "2019/deep/2020-Jan.csv"]
-    )
+    ]
     assert discover([str(landing)]) == expected
 
 
+def test_files_not_named_by_month_follow_the_months_by_path(landing: Path) -> None:
+    for name in ["b-export.csv", "a-export.csv", "2019-Octopus.csv"]:
+        (landing / name).write_bytes(b"x")
+    found = [Path(p).name for p in discover([str(landing)])]
+    assert found == [
+        "2019-Oct.csv", "2019-Nov.csv.gz", "2019-Dec.parquet", "2020-Jan.csv",
+        "2019-Octopus.csv", "a-export.csv", "b-export.csv",
+    ]  # fmt: skip
+
+
 def test_glob_matches_only_event_files(landing: Path) -> None:
-    assert discover([str(landing / "2019-*")]) == sorted(
-        [str(landing / "2019-Nov.csv.gz"), str(landing / "2019-Oct.csv")]
-    )
-    assert discover([str(landing / "**" / "*.csv")]) == sorted(
-        [str(landing / "2019-Oct.csv"), str(landing / "2019" / "deep" / "2020-Jan.csv")]
-    )
+    assert discover([str(landing / "2019-*")]) == [str(landing / "2019-Oct.csv"), str(landing / "2019-Nov.csv.gz")]
+    assert discover([str(landing / "**" / "*.csv")]) == [
+        str(landing / "2019-Oct.csv"),
+        str(landing / "2019" / "deep" / "2020-Jan.csv"),
+    ]
 
 
 def test_same_file_reached_twice_is_listed_once(landing: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import glob
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from estore.errors import EstoreError
 from estore.ingest.schema import SUFFIXES, file_kind
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_FILE = re.compile(r"(\d{4})-(" + "|".join(_MONTHS) + r")\b")
+
 
 def discover(paths: Iterable[str | Path]) -> list[str]:
-    """Expand files, folders (recursively) and globs to a sorted list of absolute file paths.
+    """Expand files, folders (recursively) and globs to a list of absolute file paths, in load order.
+
+    Load order: files named like the REES46 months (2019-Oct.csv, 2020-Jan.csv.gz) first, in
+    calendar order, so load ids follow time; any other file after them, by path.
 
     Only .csv, .csv.gz and .parquet files are taken from folders and globs; a file named
     explicitly must have one of those suffixes too. Hidden files and folders (starting with
@@ -43,7 +50,14 @@ def discover(paths: Iterable[str | Path]) -> list[str]:
         else:
             raise EstoreError(f"{text}: no such file or folder")
         found.update(str(m.resolve()) for m in matches)
-    return sorted(found)
+    return sorted(found, key=_load_order)
+
+
+def _load_order(path: str) -> tuple[int, int, int, str]:
+    month = _MONTH_FILE.match(Path(path).name)
+    if month is None:
+        return (1, 0, 0, path)
+    return (0, int(month.group(1)), _MONTHS.index(month.group(2)), path)
 
 
 def _files_under(folder: Path) -> list[Path]:
