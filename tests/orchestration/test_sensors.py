@@ -247,9 +247,10 @@ def test_url_landing_through_fsspec(tmp_path, generated):
 
 def test_scan_hashes_within_a_budget_and_reuses_known_hashes(tmp_path, generated):
     """Hashing stops once the budget is spent (at least one file per call); known files are not rehashed."""
+    from estore.ingest.discover import load_order
     from estore.orchestration.landing import scan
 
-    files = sorted(generated)  # scan lists by key
+    files = sorted(generated, key=lambda p: load_order(p.name))  # scan lists and hashes in load order
     for path in files:
         land(path, tmp_path)
     first = scan(str(tmp_path), hash_budget_seconds=0)

@@ -50,10 +50,11 @@ def discover(paths: Iterable[str | Path]) -> list[str]:
         else:
             raise EstoreError(f"{text}: no such file or folder")
         found.update(str(m.resolve()) for m in matches)
-    return sorted(found, key=_load_order)
+    return sorted(found, key=load_order)
 
 
-def _load_order(path: str) -> tuple[int, int, int, str]:
+def load_order(path: str) -> tuple[int, int, int, str]:
+    """Sort key of a file path or URL: REES46 month files in calendar order, then the rest by path."""
     month = _MONTH_FILE.match(Path(path).name)
     if month is None:
         return (1, 0, 0, path)

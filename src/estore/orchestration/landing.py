@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from estore.errors import EstoreError
+from estore.ingest.discover import load_order
 from estore.ingest.ledger import hash_file
 from estore.ingest.schema import file_kind
 
@@ -46,7 +47,7 @@ def scan(
     hash_budget_seconds: float | None = None,
     now: float | None = None,
 ) -> list[LandedFile]:
-    """The event files under `landing`, sorted by key, each with its identity.
+    """The event files under `landing`, in the order `estore load` takes them, each with its identity.
 
     A local file whose size and modification time match its entry in `known` keeps that
     identity without being hashed again. Once `hash_budget_seconds` have been spent hashing,
@@ -61,7 +62,7 @@ def scan(
         found = _scan_url(landing)
     else:
         found = _scan_folder(Path(landing), known, now - settle_seconds, hash_budget_seconds)
-    return sorted((f for f in found if now - f.modified >= settle_seconds), key=lambda f: f.key)
+    return sorted((f for f in found if now - f.modified >= settle_seconds), key=lambda f: load_order(f.key))
 
 
 def location_of(landing: str, key: str) -> str:
@@ -123,7 +124,7 @@ def _scan_folder(
         )
     files = []
     started, hashed = time.monotonic(), 0
-    for path in sorted(folder.rglob("*")):
+    for path in sorted(folder.rglob("*"), key=lambda p: load_order(str(p))):  # hashed in load order
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts) or file_kind(path) is None or not path.is_file():
             continue
