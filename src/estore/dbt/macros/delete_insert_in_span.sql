@@ -9,15 +9,11 @@
 -#}
 {% macro get_incremental_delete_insert_in_span_sql(arg_dict) %}
     {%- set column = config.get('meta')['span_column'] -%}
-    {%- set span = run_query(
+    {%- set span = query_span(
         "select min(" ~ column ~ "), max(" ~ column ~ ") from " ~ arg_dict['temp_relation']
     ) -%}
-    {%- set bounds = {} -%}
-    {%- if span.columns[0].values()[0] is not none -%}
-        {%- do bounds.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
-    {%- endif -%}
     {%- set predicates = (arg_dict['incremental_predicates'] or [])
-        + [within_span('DBT_INCREMENTAL_TARGET.' ~ column, bounds)] -%}
+        + [within_span('DBT_INCREMENTAL_TARGET.' ~ column, span)] -%}
     {{ return(get_delete_insert_merge_sql(
         arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['unique_key'],
         arg_dict['dest_columns'], predicates)) }}

@@ -6,8 +6,10 @@
     in_literals(expression, values, type): expression in (cast('v1' as type), ...).
     within_span(expression, span): span is {'from': ..., 'to': ...} (empty: nothing),
     expression between the two as timestamps.
+    query_span(sql): the span for within_span of a query selecting one (min, max) row; {} when
+    the min is null (no rows).
     sessions_span(days): the span from the first event to the last of the sessions of
-    fct_sessions that start on `days` (dates), for within_span; {} when there are none.
+    fct_sessions that start on `days` (dates); {} when there are none.
     fct_events_loads(fct_events): the live, new and dead load ids (below).
 -#}
 {% macro in_literals(expression, values, type) -%}
@@ -31,15 +33,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro query_span(sql) -%}
+    {%- set row = run_query(sql).rows[0] -%}
+    {{ return({} if row[0] is none else {'from': row[0], 'to': row[1]}) }}
+{%- endmacro %}
+
 {% macro sessions_span(days) -%}
     {%- if not days -%}
         {{ return({}) }}
     {%- endif -%}
-    {%- set span = run_query(
+    {{ return(query_span(
         "select min(session_start), max(session_end) from " ~ ref('fct_sessions')
         ~ " where " ~ in_literals('cast(session_start as date)', days, 'date')
-    ) -%}
-    {{ return({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) }}
+    )) }}
 {%- endmacro %}
 
 {#-

@@ -39,7 +39,7 @@
 {%- if is_incremental() -%}
     {%- set loads = fct_events_loads(this) -%}
     {%- if execute -%}
-        {%- set span = run_query(
+        {%- do context_span.update(query_span(
             "with touched as (
                 select user_session, user_id from " ~ ref('stg_events') ~ "
                 where " ~ in_literals('load_id', loads.new, load_type) ~ "
@@ -53,10 +53,7 @@
                 on existing.user_session = touched.user_session
                 and existing.user_id = touched.user_id
             where not (" ~ in_literals('existing.load_id', loads.dead, load_type) ~ ")"
-        ) -%}
-        {%- if span.columns[0].values()[0] is not none -%}
-            {%- do context_span.update({'from': span.columns[0].values()[0], 'to': span.columns[1].values()[0]}) -%}
-        {%- endif -%}
+        )) -%}
     {%- endif -%}
 {%- endif %}
 
