@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("ESTORE_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
@@ -138,10 +139,15 @@ def metrics(page: Page) -> dict[str, str]:
     return out
 
 
-def plot(page: Page, title: str) -> list[dict]:
-    """The traces (x, y) of the plotly chart whose title contains `title` (as plotly.js decoded them)."""
-    traces = page.evaluate(
-        """(title) => {
+def plot(page: Page, title: str, timeout: float = 30) -> list[dict]:
+    """The traces (x, y) of the plotly chart whose title contains `title` (as plotly.js decoded them).
+
+    Waits up to `timeout` seconds for it: once in CI the chart was not drawn yet when the test
+    looked, although wait_for_run had seen the app idle for 0.75 s.
+    """
+    try:
+        traces = page.wait_for_function(
+            """(title) => {
             for (const p of document.querySelectorAll('.js-plotly-plot')) {
                 const t = p.layout && p.layout.title && p.layout.title.text;
                 if (t && t.includes(title)) {
@@ -150,9 +156,12 @@ def plot(page: Page, title: str) -> list[dict]:
             }
             return null;
         }""",
-        title,
-    )
-    assert traces is not None, f"no chart titled {title!r} on the page"
+            arg=title,
+            timeout=timeout * 1000,
+        ).json_value()
+    except PlaywrightTimeoutError:
+        traces = None
+    assert traces is not None, f"no chart titled {title!r} on the page within {timeout} s"
     return traces
 
 
