@@ -1,16 +1,23 @@
 {#-
     Incremental strategy 'delete_insert_in_span': dbt-duckdb's delete+insert, with the delete
-    bounded by the span of the written rows in the column named by the model's meta.span_column.
-    For a table whose rows keep that value when a build rewrites them (fct_events: a re-emitted
-    row has the event_time of the row it replaces), every row the delete matches lies in that
-    span. As literal bounds, they let the delete skip the row groups outside the span, or at
-    least the key columns of their rows, instead of reading the keys of the whole table. The
-    unique_key must be a list (dbt-duckdb names the target DBT_INCREMENTAL_TARGET only then).
+    bounded: it matches only stored rows whose meta.span_column lies between the least
+    span_column and the greatest meta.span_end_column (default: span_column) of the written rows.
+    The model must guarantee that every row the delete should match lies in that span:
+    - fct_events: a re-emitted row has the event_time of the row it replaces;
+    - fct_sessions: a rewritten (user_session, user_id) has all its events written again, and
+      every session it had started at one of them, so between the first start and the last end
+      of the new sessions (sessions that started at an event of a dropped load are left to its
+      post-hook, which deletes the sessions whose key has no events left).
+    As literal bounds, they let the delete skip the row groups outside the span, or at least the
+    key columns of their rows, instead of reading the keys of the whole table. The unique_key
+    must be a list (dbt-duckdb names the target DBT_INCREMENTAL_TARGET only then).
 -#}
 {% macro get_incremental_delete_insert_in_span_sql(arg_dict) %}
-    {%- set column = config.get('meta')['span_column'] -%}
+    {%- set meta = config.get('meta') -%}
+    {%- set column = meta['span_column'] -%}
     {%- set span = query_span(
-        "select min(" ~ column ~ "), max(" ~ column ~ ") from " ~ arg_dict['temp_relation']
+        "select min(" ~ column ~ "), max(" ~ meta.get('span_end_column', column) ~ ")"
+        ~ " from " ~ arg_dict['temp_relation']
     ) -%}
     {%- set predicates = (arg_dict['incremental_predicates'] or [])
         + [within_span('DBT_INCREMENTAL_TARGET.' ~ column, span)] -%}

@@ -1,8 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_in_span',
         unique_key=['user_session', 'user_id'],
+        meta={'span_column': 'session_start', 'span_end_column': 'session_end'},
         on_schema_change='fail',
         post_hook=[
             "{{ delete_sessions_without_events(ref('fct_events')) }}",
@@ -16,8 +17,10 @@
     whose built_at is not yet here are exactly the pairs whose sessions changed since this table
     was last built (one build or several). Their sessions are re-aggregated from those rows
     alone, and every session of those pairs here is replaced: a pair whose split changed loses
-    the sessions that no longer exist. Pairs whose rows all vanished (replaced loads) are deleted
-    by the post-hook. A full refresh aggregates all of fct_events.
+    the sessions that no longer exist. The delete reads only the sessions between the first start
+    and the last end of the written ones (macros/delete_insert_in_span.sql). Pairs whose rows all
+    vanished (replaced loads), and sessions that started at a vanished row, are deleted by the
+    post-hook. A full refresh aggregates all of fct_events.
 -#}
 {%- set new_built_at = [] -%}
 {%- if is_incremental() and execute -%}
