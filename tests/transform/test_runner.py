@@ -45,3 +45,15 @@ def test_failing_data_test_raises_estore_error_naming_it(workspace):
     # the one test that checks stg_events' columns fails, and the error shows the offending column
     assert "test column_checks_stg_events: Got 1 result" in str(error.value)
     assert "column_name=price, rule=non_negative, failing_rows=1" in str(error.value)
+
+
+def test_staging_tests_read_a_new_load_when_fct_events_is_empty(tmp_path):
+    """The staging tests read the loads newer than every load in fct_events; when fct_events was
+    built empty (its only load had no session id), a later load is still checked."""
+    wh = tmp_path / "warehouse.duckdb"
+    write_warehouse(wh, {1: [_event(datetime(2019, 10, 4), "view", 1, 1, None)]})
+    build(wh, tmp_path)
+    assert read(wh, "select count(*) as n from marts.fct_events")["n"][0] == 0
+    write_warehouse(wh, {2: [{**_event(datetime(2019, 10, 5), "view", 1, 1, "neg"), "price": -1.0}]})
+    with pytest.raises(EstoreError, match="column_name=price, rule=non_negative, failing_rows=1"):
+        build(wh, tmp_path, select="stg_events")
