@@ -5,7 +5,7 @@
         unique_key='load_id',
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where load_id not in (select distinct load_id from {{ ref('fct_events') }})",
+            "delete from {{ this }} where load_id not in (select load_id from {{ ref('int_loads') }} where is_live)",
         ],
     )
 }}
@@ -19,7 +19,9 @@
     Incremental by load (delete+insert on load_id): a build recomputes the loads whose event
     count in fct_events differs from this table's (new loads, and any load that gained or lost
     rows); rows fct_events re-emits when it re-sessionizes keep their content, so their counts
-    here stay right. Loads gone from fct_events (replaced) are deleted by the post-hook.
+    here stay right. Loads no longer live (replaced, or gone from raw.events: fct_events drops
+    their rows too) are deleted by the post-hook, which reads them from int_loads, not from a
+    scan of every event's load_id.
 -#}
 {%- set loads = [] -%}
 {%- if is_incremental() and execute -%}
