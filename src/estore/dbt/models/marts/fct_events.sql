@@ -6,7 +6,7 @@
         meta={'span_column': 'event_time'},
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where load_id not in (select load_id from {{ ref('int_loads') }} where is_live)",
+            "{{ delete_rows_of_dead_loads() }}",
         ],
     )
 }}
