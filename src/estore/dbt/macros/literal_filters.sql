@@ -54,9 +54,6 @@
     (every live load when `fct_events` is none: a first build or a full refresh); dead: loads in
     `fct_events` that are no longer live (replaced, or vanished from raw.events). The rows of
     `fct_events` of a live load are exactly those whose load is not dead.
-    The loads in `fct_events` are found without reading every row: each id between its min and
-    max load_id (which DuckDB takes from the column's statistics) is checked with an `exists`
-    that stops at the first row of that load, in the row groups whose load_id range holds it.
 -#}
 {% macro fct_events_loads(fct_events) -%}
     {%- set int_loads = ref('int_loads') -%}  {#- outside the `if`, so dbt sees the dependency when parsing -#}
@@ -66,23 +63,9 @@
     {%- set live = run_query(
         "select load_id from " ~ int_loads ~ " where is_live order by load_id"
     ).columns[0].values() | list -%}
-    {%- set built = [] -%}
-    {%- set bounds = none if fct_events is none else run_query(
-        "select min(load_id), max(load_id) from " ~ fct_events
-    ).rows[0] -%}
-    {%- if bounds and bounds[0] is not none -%}
-        {%- set ids = range(bounds[0] | int, (bounds[1] | int) + 1) | list -%}
-        {%- set checks = [] -%}
-        {%- for id in ids -%}
-            {%- do checks.append("exists (select 1 from " ~ fct_events ~ " where load_id = " ~ id ~ ")") -%}
-        {%- endfor -%}
-        {%- set found = run_query("select " ~ checks | join(", ")).rows[0] -%}
-        {%- for id in ids -%}
-            {%- if found[loop.index0] -%}
-                {%- do built.append(id) -%}
-            {%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set built = [] if fct_events is none else run_query(
+        "select distinct load_id from " ~ fct_events ~ " order by load_id"
+    ).columns[0].values() | list -%}
     {{ return({
         'live': live,
         'new': live | reject('in', built) | list,
