@@ -6,6 +6,10 @@
     in_literals(expression, values, type): expression in (cast('v1' as type), ...).
     within_span(expression, span): span is {'from': ..., 'to': ...} (empty: nothing),
     expression between the two as timestamps.
+    on_days(timestamp, days): the timestamp falls on one of `days` (dates), as one range of the
+    timestamp per run of consecutive days. DuckDB estimates such ranges from the column's
+    statistics; `cast(timestamp as date) in (...)` it estimates at a small fraction of the rows,
+    and then plans the joins downstream the wrong way round (the big side hashed).
     query_span(sql): the span for within_span of a query selecting one (min, max) row; {} when
     the min is null (no rows).
     sessions_span(days): the span from the first event to the last of the sessions of
@@ -33,6 +37,24 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro on_days(timestamp, days) -%}
+    {%- set one_day = modules.datetime.timedelta(days=1) -%}
+    {%- set runs = [] -%}
+    {%- for value in days | map('string') | unique | sort -%}
+        {%- set day = modules.datetime.date.fromisoformat(value[:10]) -%}
+        {%- if runs and runs[-1].to == day -%}
+            {%- do runs[-1].update({'to': day + one_day}) -%}
+        {%- else -%}
+            {%- do runs.append({'from': day, 'to': day + one_day}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if runs -%}
+        ({% for run in runs %}{{ " or " if not loop.first }}({{ timestamp }} >= cast('{{ run.from }}' as {{ dbt.type_timestamp() }}) and {{ timestamp }} < cast('{{ run.to }}' as {{ dbt.type_timestamp() }})){% endfor %})
+    {%- else -%}
+        1 = 0
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro query_span(sql) -%}
     {%- set row = run_query(sql).rows[0] -%}
     {{ return({} if row[0] is none else {'from': row[0], 'to': row[1]}) }}
@@ -44,7 +66,7 @@
     {%- endif -%}
     {{ return(query_span(
         "select min(session_start), max(session_end) from " ~ ref('fct_sessions')
-        ~ " where " ~ in_literals('cast(session_start as date)', days, 'date')
+        ~ " where " ~ on_days('session_start', days)
     )) }}
 {%- endmacro %}
 

@@ -79,7 +79,7 @@ sessions as (
 
     select * from {{ ref('fct_sessions') }}
     {%- if is_incremental() %}
-    where {{ in_literals(session_date, days, 'date') }}
+    where {{ on_days('session_start', days) }}
         -- implied by the days; as literal bounds it lets the scan skip row groups of other days
         and {{ within_span('session_start', bounds) }}
     {%- endif %}

@@ -77,7 +77,7 @@
         {%- do (regrouped_products if kind == 'brand' else regrouped_categories).append(id) -%}
     {%- endfor -%}
 {%- endif -%}
-{%- set in_days = in_literals(session_date, days, 'date') -%}
+{%- set on_changed_days = on_days('session_start', days) -%}
 {%- set measures = ['views', 'carts', 'purchases', 'revenue', 'sessions', 'sessions_with_view',
                     'sessions_with_cart', 'sessions_with_purchase', 'abandoned_cart_sessions',
                     'view_and_cart_sessions', 'cart_and_purchase_sessions', 'view_and_purchase_sessions'] %}
@@ -98,7 +98,7 @@ sessions as (
 
     from {{ ref('fct_sessions') }}
     {%- if is_incremental() %}
-    where {{ in_days }}
+    where {{ on_changed_days }}
         -- implied by the days; as literal bounds it lets the scan skip row groups of other days
         and {{ within_span('session_start', bounds) }}
     {%- endif %}
@@ -322,7 +322,7 @@ regrouped_events as (
         on counted_codes.kind = 'category_code'
         and events.category_id = counted_codes.id
     -- the days recomputed whole above already count them as they are now
-    where not ({{ in_days }})
+    where not ({{ on_changed_days }})
 
 ),
 
