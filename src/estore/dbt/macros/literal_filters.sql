@@ -49,7 +49,12 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if runs -%}
-        ({% for run in runs %}{{ " or " if not loop.first }}({{ timestamp }} >= cast('{{ run.from }}' as {{ dbt.type_timestamp() }}) and {{ timestamp }} < cast('{{ run.to }}' as {{ dbt.type_timestamp() }})){% endfor %})
+        (
+        {%- for run in runs %}
+            {{ "or " if not loop.first }}({{ timestamp }} >= cast('{{ run.from }}' as {{ dbt.type_timestamp() }})
+                and {{ timestamp }} < cast('{{ run.to }}' as {{ dbt.type_timestamp() }}))
+        {%- endfor %}
+        )
     {%- else -%}
         1 = 0
     {%- endif -%}

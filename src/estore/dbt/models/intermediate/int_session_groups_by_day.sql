@@ -99,7 +99,7 @@ sessions as (
     from {{ ref('fct_sessions') }}
     {%- if is_incremental() %}
     where {{ on_changed_days }}
-        -- implied by the days; as literal bounds it lets the scan skip row groups of other days
+        -- implied by the days; one range even when the days are several, so the scan skips row groups
         and {{ within_span('session_start', bounds) }}
     {%- endif %}
 
