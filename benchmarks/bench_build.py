@@ -10,6 +10,13 @@ and prints (b)/(a) (about 1 is the goal) and (b)/(c). Each build also reports it
 inflate the way it inflates wall time. The (a) and (b) builds alternate, round after round, so a
 host that slows down for a while slows them alike.
 
+The k months of (b) are built in one full build by default (--history-built at-once): the first
+month added after a backfill or a --full-refresh. With --history-built monthly they are built one
+month at a time, each added to the months before it, as a pipeline that adds each month as it
+arrives builds them. The two differ in layout: a full build writes its rows in no order of time,
+so the literal time bounds of the next incremental build skip no row group of the history; months
+added one at a time are written as row groups of their own.
+
 With --history K1 K2 ..., (b) is repeated with the last month added to the K months just before
 it, for each K, and the script prints how much each month of history adds to (b):
 
@@ -111,6 +118,12 @@ def main() -> None:
     parser.add_argument(
         "--history", type=int, nargs="+", help="months of history to add the last month to (default: months - 1)"
     )
+    parser.add_argument(
+        "--history-built",
+        choices=["at-once", "monthly"],
+        default="at-once",
+        help="build the history in one full build, or one month at a time (see above)",
+    )
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit for the builds")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
@@ -144,7 +157,7 @@ def main() -> None:
         shutil.rmtree(all_ws)  # a long history's warehouse takes gigabytes
 
         # (a) a fresh warehouse holding only the last month; (b) for each h, the h months before the
-        # last built, then the last month loaded
+        # last built (at once or month by month), then the last month loaded
         one_ws = root / "one"
         fill(one_ws / "warehouse.duckdb", files[k:], args.memory_limit)
         pristine = {0: root / "one.duckdb"}
@@ -152,8 +165,10 @@ def main() -> None:
         for h in history:
             inc_ws = root / f"incremental-{h}"
             inc_wh = inc_ws / "warehouse.duckdb"
-            fill(inc_wh, files[k - h : k], args.memory_limit)
-            run_build(inc_wh, inc_ws, full_refresh=True, memory_limit=args.memory_limit)
+            batches = [files[k - h : k]] if args.history_built == "at-once" else [[f] for f in files[k - h : k]]
+            for i, batch in enumerate(batches):
+                fill(inc_wh, batch, args.memory_limit)
+                run_build(inc_wh, inc_ws, full_refresh=i == 0, memory_limit=args.memory_limit)
             fill(inc_wh, files[k:], args.memory_limit)
             pristine[h] = root / f"built-{h}.duckdb"
             shutil.copyfile(inc_wh, pristine[h])
@@ -166,7 +181,7 @@ def main() -> None:
                 added[h].append(build_from(pristine[h], root / f"incremental-{h}", full_refresh=False))
         summarize(f"(a) full build, month {k + 1} alone", one)
         for h in history:
-            summarize(f"(b) incremental, month {k + 1} added to {h} built months", added[h])
+            summarize(f"(b) incremental, month {k + 1} added to {h} months built {args.history_built}", added[h])
 
         a, c = median_of(one, "seconds"), median_of(full, "seconds")
         a_cpu, c_cpu = median_of(one, "cpu_seconds"), median_of(full, "cpu_seconds")
