@@ -69,6 +69,7 @@ import json, sys, time
 import duckdb
 con = duckdb.connect(sys.argv[1])
 con.execute(f"set memory_limit = '{sys.argv[3]}'")
+con.execute("set enable_progress_bar = false")
 started, cpu = time.perf_counter(), time.process_time()
 con.execute(open(sys.argv[2]).read())
 print(json.dumps({"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}))
@@ -122,7 +123,7 @@ def run_reference(raw: Path, copy: Path, memory_limit: str) -> dict:
         capture_output=True,
         text=True,
     )
-    return json.loads(out.stdout)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def median_of(runs: list[dict], key: str) -> float:
