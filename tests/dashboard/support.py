@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -130,8 +131,25 @@ def exceptions(page: Page) -> list[str]:
     return [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]
 
 
-def metrics(page: Page) -> dict[str, str]:
-    """KPI label -> displayed value, for the first card of each label on the page."""
+def metrics(page: Page, expect: Iterable[str] = (), timeout: float = 30) -> dict[str, str]:
+    """KPI label -> displayed value, for the first card of each label on the page.
+
+    Waits up to `timeout` seconds for a card of every label in `expect`: once in CI the overview
+    had been idle for 0.75 s and its KPI cards were not there yet (as plot() found with a chart).
+    """
+    labels = list(expect)
+    try:
+        page.wait_for_function(
+            """(labels) => {
+            const shown = new Set(Array.from(document.querySelectorAll('[data-testid="stMetricLabel"]'))
+                .map(e => e.innerText.trim()));
+            return labels.every(label => shown.has(label));
+        }""",
+            arg=labels,
+            timeout=timeout * 1000,
+        )
+    except PlaywrightTimeoutError:
+        pass  # the lookup below names what is missing
     out: dict[str, str] = {}
     for card in page.query_selector_all('[data-testid="stMetric"]'):
         label = card.query_selector('[data-testid="stMetricLabel"]').inner_text().strip()
