@@ -91,25 +91,16 @@ def fill(warehouse: Path, files: list[Path], memory_limit: str) -> None:
             raise SystemExit(f"{result.path}: {result.status}")
 
 
+def run_child(code: str, *args: str) -> dict:
+    """Run `code` in a fresh Python process; the JSON object on the last line of its output."""
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run_build(warehouse: Path, workspace: Path, *, full_refresh: bool, memory_limit: str) -> dict:
     started = time.perf_counter()
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _BUILD,
-            str(warehouse),
-            str(workspace),
-            "1" if full_refresh else "0",
-            memory_limit,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - started
-    info = json.loads(out.stdout.strip().splitlines()[-1])
-    info.update(process_seconds=wall)  # peak_rss_mb: the build process's own maximum resident set
+    info = run_child(_BUILD, str(warehouse), str(workspace), "1" if full_refresh else "0", memory_limit)
+    info.update(process_seconds=time.perf_counter() - started)
     return info
 
 
@@ -117,13 +108,7 @@ def run_reference(raw: Path, copy: Path, memory_limit: str) -> dict:
     """Time reference_build.sql on a fresh copy of a warehouse holding the raw events, in a
     subprocess, as the builds are (a child inherits its parent's peak RSS: keep this one small)."""
     shutil.copyfile(raw, copy)
-    out = subprocess.run(
-        [sys.executable, "-c", _REFERENCE_RUN, str(copy), str(_REFERENCE), memory_limit],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(_REFERENCE_RUN, str(copy), str(_REFERENCE), memory_limit)
 
 
 def median_of(runs: list[dict], key: str) -> float:
