@@ -22,21 +22,6 @@ def test_sessions_daily_adds_up_to_fct_sessions(workspace):
     assert got.revenue == pytest.approx(want.revenue, abs=0.005)
 
 
-def test_sessions_by_segment_equal_funnel_by_segment(workspace):
-    got = query(
-        workspace,
-        "select segment, sum(sessions) as sessions, sum(sessions_with_purchase) as orders, "
-        "sum(sessions_with_cart) as carts "
-        "from marts.dashboard_sessions_daily group by 1 order by 1",
-    )
-    want = query(
-        workspace,
-        "select segment, sessions, sessions_with_purchase as orders, sessions_with_cart as carts "
-        "from marts.funnel_by_segment order by 1",
-    )
-    assert got.values.tolist() == want.values.tolist()
-
-
 def test_category_daily_adds_up_to_funnel_by_category(workspace):
     got = query(
         workspace,

@@ -264,6 +264,19 @@ def test_funnel_daily_matches_pandas(analytics, events):
     pd.testing.assert_frame_equal(got.astype(float), want[got.columns].astype(float), check_names=False)
 
 
+def test_funnel_by_segment_matches_pandas(analytics, events):
+    # each user's segment recomputed from the events; users who never bought are 'Prospects'
+    segments = expected_rfm(expected_users(events))["segment"]
+    sessions = sessions_of(events)
+    sessions["segment"] = sessions["user_id"].map(segments).fillna("Prospects")
+    want = funnel(sessions, "segment")
+    got = read(analytics["warehouse"], "select * from marts.funnel_by_segment").set_index("segment").sort_index()
+    assert list(got.index) == list(want.index)
+    assert {"Prospects", "Champions"} <= set(got.index)
+    assert got.loc["Prospects", "sessions_with_purchase"] == 0
+    pd.testing.assert_frame_equal(got.astype(float), want[got.columns].astype(float), check_names=False)
+
+
 def test_funnel_by_category_matches_pandas(analytics, events):
     per_category = events.assign(
         category_level_1=events["category_code"].fillna("unknown").str.split(".").str[0],

@@ -47,6 +47,7 @@ def test_unit_tests_pass(built):
     assert {
         "clv_customer_summary_merges_same_day_purchases",
         "cohort_retention_counts_calendar_months",
+        "dashboard_sessions_daily_counts_stages_per_segment",
         "funnel_daily_counts_cart_abandonment",
         "segment_migration_reads_segments_valid_at_each_time",
     } <= defined

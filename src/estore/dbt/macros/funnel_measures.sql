@@ -12,8 +12,8 @@
     the booleans has_view, has_cart and has_purchase, the sessions at each stage; with a
     `weight` expression each row counts that much (int_session_groups_by_day counts sessions
     out of a group with -1).
-    funnel_measures() is those counts and the rates; funnel_measures_from_counts() gives the same
-    columns from rows that already hold the counts (summed, e.g. over days).
+    funnel_measures_from_counts() gives those counts and the rates from rows that already hold
+    the counts, summed (e.g. over days or segments).
 -#}
 {% macro funnel_session_counts(weight=none) -%}
     {%- set w = weight or '1' -%}
@@ -27,40 +27,14 @@
     cast(sum(case when has_view and has_purchase then {{ w }} else 0 end) as {{ dbt.type_bigint() }}) as view_and_purchase_sessions
 {%- endmacro %}
 
-{% macro funnel_measures() -%}
-    {{ _funnel_columns(
-        'count(*)',
-        'sum(case when has_view then 1 else 0 end)',
-        'sum(case when has_cart then 1 else 0 end)',
-        'sum(case when has_purchase then 1 else 0 end)',
-        'sum(case when has_cart and not has_purchase then 1 else 0 end)',
-        'sum(case when has_view and has_cart then 1 else 0 end)',
-        'sum(case when has_cart and has_purchase then 1 else 0 end)',
-        'sum(case when has_view and has_purchase then 1 else 0 end)'
-    ) }}
-{%- endmacro %}
-
 {% macro funnel_measures_from_counts() -%}
-    {{ _funnel_columns(
-        'sum(sessions)',
-        'sum(sessions_with_view)',
-        'sum(sessions_with_cart)',
-        'sum(sessions_with_purchase)',
-        'sum(abandoned_cart_sessions)',
-        'sum(view_and_cart_sessions)',
-        'sum(cart_and_purchase_sessions)',
-        'sum(view_and_purchase_sessions)'
-    ) }}
-{%- endmacro %}
-
-{% macro _funnel_columns(sessions, with_view, with_cart, with_purchase, abandoned, view_cart, cart_purchase, view_purchase) -%}
-    cast({{ sessions }} as {{ dbt.type_bigint() }}) as sessions,
-    cast({{ with_view }} as {{ dbt.type_bigint() }}) as sessions_with_view,
-    cast({{ with_cart }} as {{ dbt.type_bigint() }}) as sessions_with_cart,
-    cast({{ with_purchase }} as {{ dbt.type_bigint() }}) as sessions_with_purchase,
-    cast({{ abandoned }} as {{ dbt.type_bigint() }}) as abandoned_cart_sessions,
-    cast({{ view_cart }} as {{ type_double() }}) / nullif({{ with_view }}, 0) as view_to_cart_rate,
-    cast({{ cart_purchase }} as {{ type_double() }}) / nullif({{ with_cart }}, 0) as cart_to_purchase_rate,
-    cast({{ view_purchase }} as {{ type_double() }}) / nullif({{ with_view }}, 0) as view_to_purchase_rate,
-    cast({{ abandoned }} as {{ type_double() }}) / nullif({{ with_cart }}, 0) as cart_abandonment_rate
+    cast(sum(sessions) as {{ dbt.type_bigint() }}) as sessions,
+    cast(sum(sessions_with_view) as {{ dbt.type_bigint() }}) as sessions_with_view,
+    cast(sum(sessions_with_cart) as {{ dbt.type_bigint() }}) as sessions_with_cart,
+    cast(sum(sessions_with_purchase) as {{ dbt.type_bigint() }}) as sessions_with_purchase,
+    cast(sum(abandoned_cart_sessions) as {{ dbt.type_bigint() }}) as abandoned_cart_sessions,
+    cast(sum(view_and_cart_sessions) as {{ type_double() }}) / nullif(sum(sessions_with_view), 0) as view_to_cart_rate,
+    cast(sum(cart_and_purchase_sessions) as {{ type_double() }}) / nullif(sum(sessions_with_cart), 0) as cart_to_purchase_rate,
+    cast(sum(view_and_purchase_sessions) as {{ type_double() }}) / nullif(sum(sessions_with_view), 0) as view_to_purchase_rate,
+    cast(sum(abandoned_cart_sessions) as {{ type_double() }}) / nullif(sum(sessions_with_cart), 0) as cart_abandonment_rate
 {%- endmacro %}

@@ -1,34 +1,14 @@
 {#-
-    The session funnel per current RFM segment of the session's user. Users who never bought
-    have no RFM segment and are kept as 'Prospects', so the segments add up to funnel_daily
-    (a buyer no rule of var rfm_segments matches is 'Unsegmented'; never with the default rules).
+    The session funnel per current RFM segment of the session's user (dashboard_sessions_daily
+    holds its counts per day and segment; summed over days). Users who never bought have no RFM
+    segment and are kept as 'Prospects', so the segments add up to funnel_daily (a buyer no rule
+    of var rfm_segments matches is 'Unsegmented'; never with the default rules).
 -#}
 with
 
-sessions as (
+sessions_by_day_and_segment as (
 
-    select * from {{ ref('fct_sessions') }}
-
-),
-
-rfm as (
-
-    select * from {{ ref('dim_user_rfm') }}
-
-),
-
-session_stages as (
-
-    select
-        {{ user_segment('rfm') }} as segment,
-        sessions.views > 0 as has_view,
-        sessions.carts > 0 as has_cart,
-        sessions.purchases > 0 as has_purchase,
-        sessions.revenue
-
-    from sessions
-    left join rfm
-        on sessions.user_id = rfm.user_id
+    select * from {{ ref('dashboard_sessions_daily') }}
 
 ),
 
@@ -36,10 +16,10 @@ final as (
 
     select
         segment,
-        {{ funnel_measures() }},
+        {{ funnel_measures_from_counts() }},
         sum(revenue) as revenue
 
-    from session_stages
+    from sessions_by_day_and_segment
     group by segment
 
 )

@@ -1,34 +1,22 @@
-{#- The session funnel per day: a session counts on the date it starts. -#}
+{#- The session funnel per day: a session counts on the date it starts (dashboard_sessions_daily
+    holds its counts per day and segment; summed over segments). -#}
 with
 
-sessions as (
+sessions_by_day_and_segment as (
 
-    select * from {{ ref('fct_sessions') }}
-
-),
-
-session_stages as (
-
-    select
-        cast(session_start as date) as event_date,
-        views > 0 as has_view,
-        carts > 0 as has_cart,
-        purchases > 0 as has_purchase,
-        revenue
-
-    from sessions
+    select * from {{ ref('dashboard_sessions_daily') }}
 
 ),
 
 final as (
 
     select
-        event_date,
-        {{ funnel_measures() }},
+        session_date as event_date,
+        {{ funnel_measures_from_counts() }},
         sum(revenue) as revenue
 
-    from session_stages
-    group by event_date
+    from sessions_by_day_and_segment
+    group by session_date
 
 )
 
