@@ -9,20 +9,38 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from estore.errors import EstoreError
 from estore.settings import Settings, load_settings, parse_var
 
+console = Console()
+err = Console(stderr=True)
+
+
+class _Commands(TyperGroup):
+    """The estore commands. Typer ends a command interrupted by Ctrl-C with exit code 130 and no
+    word; this first says what became of the work (the library's interrupts say it)."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            what = str(exc) or "the step in progress was rolled back"
+            err.print(f"[red]interrupted[/red]: {escape(what)}; run the command again.")
+            raise typer.Exit(130) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Marketing analytics for e-commerce event files: load exactly once, build dbt marts, fit CLV.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
 
 VarOption = Annotated[
     list[str] | None,
@@ -412,6 +430,3 @@ def main() -> None:
     except EstoreError as exc:
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(1)
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/red]: the step in progress was rolled back; run the command again.")
-        sys.exit(130)

@@ -188,6 +188,11 @@ def _invoke(
         _release_warehouse()
     seconds = time.perf_counter() - started
 
+    if isinstance(outcome.exception, KeyboardInterrupt):  # Ctrl-C: dbt stopped and handed it back
+        raise KeyboardInterrupt(
+            f"dbt {args[0]} stopped; the model it was building was rolled back, the ones before it are kept "
+            f"and the next build brings the rest up to date (log: {log_path / 'dbt.log'})"
+        ) from outcome.exception
     if outcome.exception is not None:
         raise EstoreError(f"dbt {args[0]} could not run: {outcome.exception} (log: {log_path / 'dbt.log'})")
     nodes, tables = _node_results(outcome.result)
