@@ -25,7 +25,7 @@ import pytest
 from estore.transform import build
 
 from .conftest import month_one, month_two
-from .support import read, write_warehouse
+from .support import write_warehouse
 from .test_incremental import late_rows
 
 # build stamps, snapshot times (segment_migration's bounds are snapshot times) and the CLV fit's
@@ -38,7 +38,6 @@ KILL_POINTS = [
     "fct_sessions",  # fct_events holds the new load, fct_sessions does not
     "int_session_groups_by_day",  # the groups' assignment history moved on, the counts did not
     "snap_user_activity_status",  # dim_users moved on, its snapshot did not
-    "dashboard_category_daily",  # its per-session intermediate moved on, the mart did not
 ]
 
 _KILLED_BUILD = """
@@ -58,18 +57,18 @@ build(warehouse, workspace, progress=progress)
 
 def tables(warehouse: Path) -> dict[str, pd.DataFrame]:
     """Every table dbt builds (marts, intermediate, snapshots' current rows), stamps left out."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('marts', 'intermediate', 'snapshots') and table_type = 'BASE TABLE' "
-            "order by all"
-        ).fetchall()
     out = {}
-    for schema, name in names:
-        columns = read(warehouse, f"select * from {schema}.{name} limit 0").columns
-        keep = ", ".join(f'"{c}"' for c in columns if c not in STAMP_COLUMNS)
-        current = " where dbt_valid_to is null" if schema == "snapshots" else ""
-        out[f"{schema}.{name}"] = read(warehouse, f"select {keep} from {schema}.{name}{current} order by all")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, list(column_name order by ordinal_position) "
+            "from information_schema.columns join information_schema.tables using (table_schema, table_name) "
+            "where table_schema in ('marts', 'intermediate', 'snapshots') and table_type = 'BASE TABLE' "
+            "group by all order by all"
+        ).fetchall()
+        for schema, name, names in columns:
+            keep = ", ".join(f'"{c}"' for c in names if c not in STAMP_COLUMNS)
+            current = " where dbt_valid_to is null" if schema == "snapshots" else ""
+            out[f"{schema}.{name}"] = con.execute(f"select {keep} from {schema}.{name}{current} order by all").df()
     return out
 
 
@@ -116,17 +115,9 @@ def estore_build(workspace: Path) -> subprocess.Popen:
 
 
 def test_ctrl_c_during_estore_build_exits_130_and_the_next_build_catches_up(before, tmp_path):
-    def workspace(name: str) -> Path:
-        ws = tmp_path / name
-        ws.mkdir()
-        shutil.copyfile(before["pristine"], ws / "warehouse.duckdb")
-        return ws
-
-    uninterrupted = workspace("uninterrupted")
-    assert estore_build(uninterrupted).wait(timeout=300) == 0
-    expected = tables(uninterrupted / "warehouse.duckdb")
-
-    ws = workspace("interrupted")
+    ws = tmp_path / "interrupted"
+    ws.mkdir()
+    shutil.copyfile(before["pristine"], ws / "warehouse.duckdb")
     build_process = estore_build(ws)
     log = ws / "logs" / "dbt.log"
     deadline = time.monotonic() + 120
@@ -142,6 +133,9 @@ def test_ctrl_c_during_estore_build_exits_130_and_the_next_build_catches_up(befo
 
     assert estore_build(ws).wait(timeout=300) == 0
     got = tables(ws / "warehouse.duckdb")
+    # estore build also fits customer value, but 40 customers are too few for a fit (BG/NBD needs
+    # 100): its tables are those of the dbt build alone
+    expected = before["expected"]
     assert sorted(got) == sorted(expected)
     for name, frame in expected.items():
         pd.testing.assert_frame_equal(got[name], frame, check_exact=False, rtol=1e-12, obj=name)
