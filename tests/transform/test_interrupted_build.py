@@ -28,10 +28,10 @@ from .conftest import month_one, month_two
 from .support import write_warehouse
 from .test_incremental import late_rows
 
-# build stamps, snapshot times (segment_migration's bounds are snapshot times) and the CLV fit's
-# time: they hold the time of the build that wrote the row
+# build stamps and snapshot times (segment_migration's bounds are snapshot times): they hold the
+# time of the build that wrote the row
 STAMP_COLUMNS = {"built_at", "assigned_at", "dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to"}
-STAMP_COLUMNS |= {"from_date", "to_date", "fitted_at"}
+STAMP_COLUMNS |= {"from_date", "to_date"}
 
 # started when the kill comes: what is already committed / what is not yet
 KILL_POINTS = [
