@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -8,7 +8,7 @@ import pytest
 
 from estore.transform import build
 
-from .support import edge_case_events, random_events, read, write_warehouse
+from .support import _event, edge_case_events, random_events, read, write_warehouse
 
 
 def month_one() -> list[dict]:
@@ -21,6 +21,31 @@ def month_two() -> list[dict]:
 
 def month_three() -> list[dict]:
     return random_events(3, datetime(2019, 12, 1), 31, range(30, 70))
+
+
+def late_rows(one: list[dict]) -> list[dict]:
+    """Rows that change sessions already built (a bridge, a continuation and a duplicate), and rows
+    that move month-one events to other groups: product 5 (samsung) is now mostly sold as 'lg',
+    and category 12's newest code puts it under another top-level category."""
+    base = datetime(2019, 10, 20, 10, 0, 0)
+    relabel = [
+        _event(datetime(2019, 11, 3, 9, 0) + timedelta(minutes=i), "view", 5, 950, "relabel", brand="lg")
+        for i in range(100)
+    ]
+    recode = {**_event(datetime(2019, 11, 30, 23, 0), "view", 2, 951, "recode"), "category_code": "electronics.cpu"}
+    assert recode["category_id"] == 12
+    return (
+        relabel
+        + [recode]
+        + [
+            # between the two events of 'gap61' (61 min apart): merges its two sessions into one
+            _event(base + timedelta(minutes=30), "cart", 2, 901, "gap61"),
+            # 'gap60' continues 50 minutes after its last event: same session, new end
+            _event(base + timedelta(minutes=170), "purchase", 1, 900, "gap60"),
+            # an exact duplicate of a row already built
+            dict(one[0]),
+        ]
+    )
 
 
 @pytest.fixture(scope="module")

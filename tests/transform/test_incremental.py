@@ -14,7 +14,7 @@ import pytest
 from estore.errors import EstoreError
 from estore.transform import build
 
-from .conftest import month_one, month_two
+from .conftest import late_rows, month_one, month_two
 from .support import _event, expected_events, read, write_warehouse
 
 FCT = "select * exclude (built_at) from marts.fct_events order by event_key"
@@ -44,31 +44,6 @@ REBUILD += " +int_session_categories dashboard_category_daily"
 
 def group_marts(wh) -> dict[str, pd.DataFrame]:
     return {mart: read(wh, f"select * from marts.{mart} order by {key}") for mart, key in GROUP_MARTS.items()}
-
-
-def late_rows(one: list[dict]) -> list[dict]:
-    """Rows that change sessions already built (a bridge, a continuation and a duplicate), and rows
-    that move month-one events to other groups: product 5 (samsung) is now mostly sold as 'lg',
-    and category 12's newest code puts it under another top-level category."""
-    base = datetime(2019, 10, 20, 10, 0, 0)
-    relabel = [
-        _event(datetime(2019, 11, 3, 9, 0) + timedelta(minutes=i), "view", 5, 950, "relabel", brand="lg")
-        for i in range(100)
-    ]
-    recode = {**_event(datetime(2019, 11, 30, 23, 0), "view", 2, 951, "recode"), "category_code": "electronics.cpu"}
-    assert recode["category_id"] == 12
-    return (
-        relabel
-        + [recode]
-        + [
-            # between the two events of 'gap61' (61 min apart): merges its two sessions into one
-            _event(base + timedelta(minutes=30), "cart", 2, 901, "gap61"),
-            # 'gap60' continues 50 minutes after its last event: same session, new end
-            _event(base + timedelta(minutes=170), "purchase", 1, 900, "gap60"),
-            # an exact duplicate of a row already built
-            dict(one[0]),
-        ]
-    )
 
 
 @pytest.fixture(scope="module")

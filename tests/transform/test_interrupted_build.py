@@ -24,9 +24,8 @@ import pytest
 
 from estore.transform import build
 
-from .conftest import month_one, month_two
+from .conftest import late_rows, month_one, month_two
 from .support import write_warehouse
-from .test_incremental import late_rows
 
 # build stamps and snapshot times (segment_migration's bounds are snapshot times): they hold the
 # time of the build that wrote the row
