@@ -12,9 +12,8 @@ ESTORE    := $(VENV)/bin/estore --workspace $(WORKSPACE)
 run: setup $(WORKSPACE)/landing/generation.json  ## generate a sample, load it, build every model, print the summary
 	$(ESTORE) run $(WORKSPACE)/landing
 
-# two workers, one per core of the CI machine; a folder's tests stay on one worker (tests/conftest.py)
 test: setup chromium  ## run the whole test suite
-	$(VENV)/bin/pytest -n 2 --dist loadgroup
+	$(VENV)/bin/pytest
 
 # the dashboard's browser tests drive Debian's chromium with Playwright (never `playwright install`)
 chromium:
