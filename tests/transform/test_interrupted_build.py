@@ -109,8 +109,18 @@ def test_the_build_after_a_killed_one_equals_an_uninterrupted_build(before, node
 
 
 def estore_build(workspace: Path) -> subprocess.Popen:
+    """`estore build` as a command run in the foreground of a terminal: Ctrl-C reaches it. A shell
+    without job control starts background commands with SIGINT ignored, and a child inherits that
+    (Python then installs no KeyboardInterrupt handler), so the suite run as such a job would
+    otherwise send its SIGINT to a build that ignores it."""
     command = [sys.executable, "-m", "estore", "--workspace", str(workspace), "build"]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def test_ctrl_c_during_estore_build_exits_130_and_the_next_build_catches_up(before, tmp_path):
