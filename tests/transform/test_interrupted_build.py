@@ -112,7 +112,8 @@ def estore_build(workspace: Path) -> subprocess.Popen:
     """`estore build` as a command run in the foreground of a terminal: Ctrl-C reaches it. A shell
     without job control starts background commands with SIGINT ignored, and a child inherits that
     (Python then installs no KeyboardInterrupt handler), so the suite run as such a job would
-    otherwise send its SIGINT to a build that ignores it."""
+    otherwise send its SIGINT to a build that ignores it. (test_ingest_atomic's loader script
+    restores the handler itself, for the same reason.)"""
     command = [sys.executable, "-m", "estore", "--workspace", str(workspace), "build"]
     return subprocess.Popen(
         command,
@@ -131,14 +132,15 @@ def test_ctrl_c_during_estore_build_exits_130_and_the_next_build_catches_up(befo
     log = ws / "logs" / "dbt.log"
     deadline = time.monotonic() + 120
     # Ctrl-C once dbt is building fct_sessions (fct_events is committed by then)
-    while not (log.exists() and "START sql incremental model marts.fct_sessions" in log.read_text()):
+    started = "START sql incremental model marts.fct_sessions"
+    while not (log.exists() and started in log.read_text()):
         assert build_process.poll() is None and time.monotonic() < deadline, "the build never reached fct_sessions"
         time.sleep(0.05)
     running = build_process.poll() is None
     os.kill(build_process.pid, signal.SIGINT)
     _, stderr = build_process.communicate(timeout=120)
     # should the build not stop: whether it still ran when signalled, and what dbt logged after
-    after_start = log.read_text().split("START sql incremental model marts.fct_sessions")[1]
+    after_start = log.read_text().split(started)[1]
     assert build_process.returncode == 130, f"running when signalled: {running}\n{stderr}\n{after_start[:3000]}"
     assert "interrupted" in stderr and "run the command again" in stderr
     assert "Traceback" not in stderr
