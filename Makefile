@@ -12,8 +12,9 @@ ESTORE    := $(VENV)/bin/estore --workspace $(WORKSPACE)
 run: setup $(WORKSPACE)/landing/generation.json  ## generate a sample, load it, build every model, print the summary
 	$(ESTORE) run $(WORKSPACE)/landing
 
+# two workers, one per core; each folder of tests stays on one worker (tests/conftest.py)
 test: setup chromium  ## run the whole test suite
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 # the dashboard's browser tests drive Debian's chromium with Playwright (never `playwright install`)
 chromium:
