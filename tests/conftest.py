@@ -14,7 +14,7 @@ import pytest
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    if config.getvalue("dist") != "load":  # `-n 2` alone; any other --dist is xdist's own
+    if config.getvalue("dist") != "load":  # `-n 2` means --dist load; another --dist keeps its own
         return None
     from xdist.scheduler import LoadScopeScheduling
 
