@@ -56,3 +56,16 @@ def test_generate_rejects_bad_option(tmp_path):
     out = estore(tmp_path / "ws", "generate", "--out", str(tmp_path / "g"), "--months", "0")
     assert out.returncode == 1 and "--months" in out.stderr
     assert not list((tmp_path / "g").glob("*.csv"))
+
+
+def test_bad_settings_are_printed_whole_without_traceback(tmp_path):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "estore.toml").write_text('[clv]\nhorizon_months = "twelve"\n')
+    out = estore(tmp_path / "ws", "summary")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "estore.toml: [clv] horizon_months = 'twelve' is not valid" in out.stderr  # [clv] is not read as markup
+    out = estore(tmp_path / "other", "build", "--var", "churn_dayz=120")
+    assert out.returncode == 1 and "--var churn_dayz: unknown dbt var 'churn_dayz'" in out.stderr
+    assert not (tmp_path / "other" / "dbt").exists()  # stopped before dbt ran
+    out = estore(tmp_path / "ws" / "estore.toml", "summary")
+    assert out.returncode == 1 and "is a file, not a folder" in out.stderr and "Traceback" not in out.stderr

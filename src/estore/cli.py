@@ -273,7 +273,7 @@ def report(
         )
     result = write_report(settings, out, filters)
     if result.empty:
-        err.print(f"[yellow]{result.message}[/yellow]")
+        err.print(f"[yellow]{escape(result.message)}[/yellow]")
     console.print(f"report: {result.path.resolve()}")
 
 
@@ -362,7 +362,7 @@ def _load(settings: Settings, paths: list[str], replace: bool):
     for r in results:
         colour = {"loaded": "green", "replaced": "green", "skipped": "yellow", "refused": "red"}[r.status]
         table.add_row(
-            Path(r.path).name,
+            escape(Path(r.path).name),
             f"[{colour}]{r.status}[/{colour}]",
             f"{r.rows_loaded:,}",
             f"{r.rows_quarantined:,}",
@@ -372,7 +372,7 @@ def _load(settings: Settings, paths: list[str], replace: bool):
     console.print(table)
     for r in results:
         if r.message:
-            console.print(f"{Path(r.path).name}: {r.message}", soft_wrap=True)
+            console.print(f"{escape(Path(r.path).name)}: {escape(r.message)}", soft_wrap=True)
     return results
 
 
@@ -388,7 +388,7 @@ def _build(settings: Settings, **kwargs) -> None:
             f"customer value: BG/NBD + Gamma-Gamma on {fit.customers:,} customers, fitted in {fit.fit_seconds:.2f} s"
         )
     if outcome.clv_message:
-        err.print(f"[yellow]{outcome.clv_message}[/yellow]")
+        err.print(f"[yellow]{escape(outcome.clv_message)}[/yellow]")
     pub = outcome.published
     console.print(f"published {len(pub.tables)} tables to {pub.path} in {pub.seconds:.1f} s")
 
@@ -428,5 +428,5 @@ def main() -> None:
     try:
         app()
     except EstoreError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(1)

@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
+
 from estore.errors import EstoreError
+from estore.transform import project_vars
 
 DEFAULT_WORKSPACE = Path("estore-data")
 CONFIG_FILE = "estore.toml"
@@ -97,21 +100,68 @@ class Settings:
 
 
 def load_settings(workspace: Path | str | None = None, cli_vars: dict[str, Any] | None = None) -> Settings:
-    """Resolve the workspace (option, then ESTORE_WORKSPACE, then ./estore-data) and its config."""
+    """Resolve the workspace (option, then ESTORE_WORKSPACE, then ./estore-data) and its config.
+
+    Every value is checked here, so a bad one stops the command before anything runs, with a
+    message naming the option, variable or file and setting.
+    """
     ws = Path(workspace or os.environ.get("ESTORE_WORKSPACE") or DEFAULT_WORKSPACE).expanduser().resolve()
-    config = _read_config(ws / CONFIG_FILE)
+    if ws.exists() and not ws.is_dir():
+        raise EstoreError(f"workspace {ws} is a file, not a folder; pass --workspace (or ESTORE_WORKSPACE) a folder")
+    path = ws / CONFIG_FILE
+    config = _read_config(path)
     duck = config.get("duckdb", {})
     clv = config.get("clv", {})
-    threads = os.environ.get("ESTORE_THREADS") or duck.get("threads")
+    cli_vars = cli_vars or {}
+    dbt_vars = {k: _jsonable(v) for k, v in {**config.get("dbt", {}).get("vars", {}), **cli_vars}.items()}
+    project_vars.check(dbt_vars, lambda name: f"--var {name}" if name in cli_vars else f"{path}: [dbt.vars] {name}")
+    threads = _env_or_file("ESTORE_THREADS", path, "duckdb", duck, "threads")
+    memory_limit = _env_or_file("ESTORE_MEMORY_LIMIT", path, "duckdb", duck, "memory_limit")
+    if memory_limit:
+        _check_memory_limit(*memory_limit)
+    discount_rate = clv.get("annual_discount_rate", 0.10)
+    is_number = isinstance(discount_rate, int | float) and not isinstance(discount_rate, bool)
+    if not is_number or not 0 <= discount_rate <= 1:
+        raise EstoreError(
+            f"{path}: [clv] annual_discount_rate = {discount_rate!r} is not valid; "
+            "expected a yearly rate between 0 and 1, e.g. 0.10"
+        )
     return Settings(
         workspace=ws,
-        dbt_vars={k: _jsonable(v) for k, v in {**config.get("dbt", {}).get("vars", {}), **(cli_vars or {})}.items()},
-        memory_limit=os.environ.get("ESTORE_MEMORY_LIMIT") or duck.get("memory_limit"),
-        threads=int(threads) if threads else None,
-        clv_horizon_months=int(clv.get("horizon_months", 12)),
-        clv_annual_discount_rate=float(clv.get("annual_discount_rate", 0.10)),
-        orchestration=_orchestration(ws / CONFIG_FILE, config.get("orchestration", {})),
+        dbt_vars=dbt_vars,
+        memory_limit=memory_limit[1] if memory_limit else None,
+        threads=_whole_number(*threads, least=1) if threads else None,
+        clv_horizon_months=_whole_number(f"{path}: [clv] horizon_months", clv.get("horizon_months", 12), least=1),
+        clv_annual_discount_rate=float(discount_rate),
+        orchestration=_orchestration(path, config.get("orchestration", {})),
     )
+
+
+def _env_or_file(env: str, path: Path, section: str, values: dict[str, Any], key: str) -> tuple[str, Any] | None:
+    """(where it was set, value) of a setting the environment overrides, or None when unset."""
+    if os.environ.get(env):
+        return env, os.environ[env]
+    if key in values:
+        return f"{path}: [{section}] {key}", values[key]
+    return None
+
+
+def _whole_number(where: str, value: Any, *, least: int) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # environment variables are text
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise EstoreError(f"{where} = {value!r} is not valid; expected a whole number of at least {least}")
+    return value
+
+
+def _check_memory_limit(where: str, value: Any) -> None:
+    """DuckDB itself parses the limit, so what passes here is what the warehouse accepts."""
+    try:
+        duckdb.connect(config={"memory_limit": str(value)}).close()
+    except duckdb.Error:
+        raise EstoreError(
+            f'{where} = {value!r} is not valid; expected an amount of memory DuckDB accepts, e.g. "4GB" or "80%"'
+        ) from None
 
 
 def _orchestration(path: Path, values: dict[str, Any]) -> OrchestrationSettings:
@@ -179,6 +229,8 @@ def _read_config(path: Path) -> dict[str, Any]:
     for section, values in config.items():
         if section not in _SECTIONS or not isinstance(values, dict):
             raise EstoreError(f"{path}: unknown section [{section}]; known: {', '.join(sorted(_SECTIONS))}")
+        if section == "dbt" and not isinstance(values.get("vars", {}), dict):
+            raise EstoreError(f"{path}: [dbt] vars must be a table, e.g. [dbt.vars] then churn_days = 120")
         unknown = set(values) - _SECTIONS[section]
         if unknown:
             raise EstoreError(
