@@ -112,6 +112,14 @@ def test_zero_byte_file_is_refused(tmp_path: Path, warehouse: Path) -> None:
     assert r.status == "refused" and str(f) in (r.message or "") and "empty" in (r.message or "")
 
 
+def test_gzip_file_named_csv_is_refused_with_the_fix(tmp_path: Path, warehouse: Path) -> None:
+    f = write_csv(tmp_path / "2019-Oct.csv.gz", [good_line(i) for i in range(5)]).rename(tmp_path / "2019-Oct.csv")
+    [r] = load([str(f)], warehouse)
+    assert (r.status, r.rows_loaded) == ("refused", 0)
+    assert r.message == f"{f}: is gzip-compressed but named .csv; rename it to end in .csv.gz; nothing loaded"
+    assert scalar(warehouse, "select count(*) from raw.load_ledger") == 0
+
+
 @pytest.mark.parametrize(
     "header,words",
     [

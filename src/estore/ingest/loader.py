@@ -232,6 +232,8 @@ def _format_problem(con: duckdb.DuckDBPyConnection, file: Path, kind: str) -> st
                 parts.append("unexpected column(s) " + ", ".join(repr(c) for c in extra))
             return "parquet columns do not match the REES46 schema: " + "; ".join(parts)
         return None
+    if kind == "csv" and _starts_with(file, b"\x1f\x8b"):
+        return "is gzip-compressed but named .csv; rename it to end in .csv.gz"
     try:
         header = read_csv_header(file)
     except (OSError, EOFError) as error:
@@ -242,6 +244,11 @@ def _format_problem(con: duckdb.DuckDBPyConnection, file: Path, kind: str) -> st
     if difference:
         return f"header does not match the REES46 schema: {difference}"
     return None
+
+
+def _starts_with(file: Path, magic: bytes) -> bool:
+    with open(file, "rb") as fh:
+        return fh.read(len(magic)) == magic
 
 
 def _sql_string(value: str) -> str:
