@@ -223,7 +223,7 @@ CategoryOption = Annotated[str | None, typer.Option(help="Top-level category, e.
 @app.command()
 def dashboard(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve on.")] = 8501,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve on.", min=1, max=65535)] = 8501,
 ) -> None:
     """Serve the marketing dashboard (Streamlit) for the workspace on 127.0.0.1 until Ctrl-C.
 
