@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,14 @@ def test_bad_settings_are_printed_whole_without_traceback(tmp_path):
     assert not (tmp_path / "other" / "dbt").exists()  # stopped before dbt ran
     out = estore(tmp_path / "ws" / "estore.toml", "summary")
     assert out.returncode == 1 and "is a file, not a folder" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_ui_refuses_a_port_in_use(tmp_path):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        out = estore(tmp_path / "ws", "ui", "--port", str(port))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert f"cannot serve on http://127.0.0.1:{port}: Address already in use" in out.stderr
+    assert not (tmp_path / "ws" / "dagster").exists()  # refused before anything was set up

@@ -314,7 +314,7 @@ def export(
 def ui(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to serve on.")] = 3000,
+    port: Annotated[int, typer.Option(help="Port to serve on.", min=1, max=65535)] = 3000,
 ) -> None:
     """Start the Dagster UI and daemon for the workspace: new landed files load and the models rebuild.
 

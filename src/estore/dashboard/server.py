@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from estore.errors import EstoreError
+from estore.ports import check_free
 from estore.settings import Settings
 
 APP = Path(__file__).with_name("app.py")
@@ -43,7 +42,7 @@ def serve(settings: Settings, port: int, host: str = HOST, on_start: Callable[[s
 
     Returns Streamlit's exit code (0 when stopped by Ctrl-C or SIGTERM).
     """
-    _check_free(host, port)
+    check_free(host, port)
     env = {**os.environ, "ESTORE_WORKSPACE": str(settings.workspace)}
     child = subprocess.Popen(command(port, host), env=env, start_new_session=True)
     if on_start:
@@ -60,19 +59,6 @@ def serve(settings: Settings, port: int, host: str = HOST, on_start: Callable[[s
     finally:
         signal.signal(signal.SIGTERM, previous)
         stop(child)
-
-
-def _check_free(host: str, port: int) -> None:
-    """Refuse a port something already listens on, before saying where the dashboard is."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Streamlit's server does
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise EstoreError(
-                f"cannot serve on {url(port, host)}: {error.strerror}; stop what uses port {port} "
-                "or pass --port with a free one"
-            ) from None
 
 
 def stop(child: subprocess.Popen, timeout: float = 10) -> None:
