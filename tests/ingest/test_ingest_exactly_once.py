@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 from ingest_files import data_lines, good_line, price_sum, query, scalar, write_csv
 
 from estore.ingest import load
@@ -116,3 +117,44 @@ def test_exact_duplicate_rows_are_kept(tmp_path: Path, warehouse: Path) -> None:
     assert r.rows_loaded == 4
     sql = "select count(*), count(distinct (event_time, product_id)) from raw.events"
     assert query(warehouse, sql) == [(4, 2)]
+
+
+def test_same_rows_in_other_bytes_are_skipped(tmp_path: Path, warehouse: Path) -> None:
+    lines = [good_line(i) for i in range(30)] + ["bad,view,1,2,,,1.00,5,s"]
+    f = write_csv(tmp_path / "2019-Oct.csv", lines)
+    [first] = load([str(f)], warehouse)
+    # the same rows: gzip-compressed, with CRLF line endings, in another order
+    (tmp_path / "crlf").mkdir()
+    variants = [
+        write_csv(tmp_path / "2019-Oct.csv.gz", lines),
+        write_csv(tmp_path / "crlf" / "2019-Oct.csv", lines, eol="\r\n"),
+        write_csv(tmp_path / "shuffled.csv", lines[::-1]),
+    ]
+    for variant in variants:
+        [r] = load([str(variant)], warehouse)
+        assert (r.status, r.rows_loaded) == ("skipped", 0), variant
+        assert r.message == (
+            "same rows, in other bytes (another compression or format), already loaded from "
+            f"{f} (load {first.load_id}, {_loaded_at(warehouse)} UTC, 30 rows); nothing loaded"
+        )
+    assert _events(warehouse) == (30, price_sum(lines[:30]))  # the good lines, once
+    assert scalar(warehouse, "select count(*) from raw.quarantine") == 1
+    # the same events as parquet, where the bad line cannot be: other content, so it loads
+    parquet = tmp_path / "2019-Oct.parquet"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"copy (select * exclude (load_id) from raw.events) to '{parquet}' (format parquet)")
+    [r] = load([str(parquet)], warehouse)
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("loaded", 30, 0)
+
+
+def test_same_counts_but_other_rows_load(tmp_path: Path, warehouse: Path) -> None:
+    a = write_csv(tmp_path / "a.csv", [good_line(i) for i in range(20)])
+    b = write_csv(tmp_path / "b.csv", [good_line(i) for i in range(19)] + [good_line(19, price="9.99")])
+    c = write_csv(tmp_path / "c.csv", [good_line(i) for i in range(19)] + [good_line(0)])  # a row twice
+    results = load([str(a), str(b), str(c)], warehouse)
+    assert [(r.status, r.rows_loaded) for r in results] == [("loaded", 20)] * 3
+    assert _events(warehouse) == (60, price_sum(data_lines(a) + data_lines(b) + data_lines(c)))
+
+
+def _loaded_at(warehouse: Path) -> str:
+    return query(warehouse, "select strftime(min(loaded_at), '%Y-%m-%d %H:%M') from raw.load_ledger")[0][0]

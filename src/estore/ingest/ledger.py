@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import xxhash
 
+from estore.ingest.schema import COLUMN_NAMES
+
 HASH_CHUNK = 4 << 20  # reused 4 MiB buffer: hashing runs at disk / page-cache speed (~10 GB/s cached)
 
 
@@ -84,12 +86,45 @@ def loaded_by_hash(con: duckdb.DuckDBPyConnection, content_hash: str) -> LedgerE
     return _one(con, "content_hash = ?", content_hash)
 
 
+def loaded_with_same_rows(
+    con: duckdb.DuckDBPyConnection, load_id: int, rows_loaded: int, rows_quarantined: int
+) -> LedgerEntry | None:
+    """The live ledger row whose rows are those load `load_id` has just written, if any.
+
+    That is the same data in other bytes: compressed or not, another compression, a parquet
+    export. Same rows means same counts, so only live loads with this load's counts are compared
+    (as multisets of rows, and of quarantined lines with their reasons); usually there are none.
+    """
+    candidates = con.execute(
+        """select load_id from raw.load_ledger
+           where status = 'loaded' and rows_loaded = ? and rows_quarantined = ? order by load_id""",
+        [rows_loaded, rows_quarantined],
+    ).fetchall()
+    columns = ", ".join(COLUMN_NAMES)
+    for (other,) in candidates:
+        differs = con.execute(
+            f"""select exists (
+                    select {columns} from raw.events where load_id = $new
+                    except all
+                    select {columns} from raw.events where load_id = $other
+                ) or exists (
+                    select raw_line, reason from raw.quarantine where load_id = $new
+                    except all
+                    select raw_line, reason from raw.quarantine where load_id = $other
+                )""",
+            {"new": load_id, "other": other},
+        ).fetchone()[0]  # type: ignore[index]
+        if not differs:
+            return _one(con, "load_id = ?", other)
+    return None
+
+
 def loaded_at_path(con: duckdb.DuckDBPyConnection, path: str) -> LedgerEntry | None:
     """The live ('loaded') ledger row for this path, if any."""
     return _one(con, "path = ?", path)
 
 
-def _one(con: duckdb.DuckDBPyConnection, where: str, value: str) -> LedgerEntry | None:
+def _one(con: duckdb.DuckDBPyConnection, where: str, value: str | int) -> LedgerEntry | None:
     row = con.execute(
         f"""select load_id, path, content_hash, rows_loaded, loaded_at from raw.load_ledger
             where status = 'loaded' and {where} order by load_id limit 1""",

@@ -3,7 +3,8 @@
 Per file: check the header (or parquet columns), hash the bytes, look the hash and the path
 up in raw.load_ledger, then in ONE transaction: retire the path's old version (with
 replace), insert the typed rows in a single streaming DuckDB scan, move the rows that did
-not parse or validate to raw.quarantine, and write the ledger row. A crash, kill or Ctrl-C
+not parse or validate to raw.quarantine, skip the file after all if a live load holds the
+same rows (the same data in other bytes, e.g. compressed), and write the ledger row. A crash, kill or Ctrl-C
 before the commit leaves nothing behind; the next run loads the file cleanly.
 
 load() goes on with the other files after a file is refused or skipped; refused files are
@@ -147,6 +148,9 @@ def _load_file(
             loaded, quarantined = _load_parquet(con, path, load_id, emit)
         else:
             loaded, quarantined = _load_csv(con, file, kind, load_id, emit)
+        same = ledger.loaded_with_same_rows(con, load_id, loaded, quarantined)
+        if same is not None:
+            raise _Skipped(_skip_message(same, path, same_rows=True))
         if hasher is not None:
             content_hash = hasher.result()
             same = ledger.loaded_by_hash(con, content_hash)
@@ -201,10 +205,11 @@ def _load_file(
     return result(status, loaded, quarantined, note, load_id)
 
 
-def _skip_message(same: ledger.LedgerEntry, path: str) -> str:
+def _skip_message(same: ledger.LedgerEntry, path: str, same_rows: bool = False) -> str:
     where = "this path" if same.path == path else same.path
+    what = "same rows, in other bytes (another compression or format)," if same_rows else "same content"
     return (
-        f"same content already loaded from {where} (load {same.load_id}, "
+        f"{what} already loaded from {where} (load {same.load_id}, "
         f"{same.loaded_at:%Y-%m-%d %H:%M} UTC, {same.rows_loaded:,} rows); nothing loaded"
     )
 
