@@ -91,30 +91,35 @@ def loaded_with_same_rows(
 ) -> LedgerEntry | None:
     """The live ledger row whose rows are those load `load_id` has just written, if any.
 
-    That is the same data in other bytes: compressed or not, another compression, a parquet
-    export. Same rows means same counts, so only live loads with this load's counts are compared
-    (as multisets of rows, and of quarantined lines with their reasons); usually there are none.
+    That is the same data in other bytes: compressed or not, another compression, other line
+    endings, another row order. Same rows means same counts, so only live loads with this load's
+    counts are compared (usually there are none), by a fingerprint of the multiset of their rows
+    and of their quarantined lines: the sum of the rows' 64-bit hashes (one scan of each load,
+    about 0.3 s for 10M rows; a fuller comparison by EXCEPT ALL took 13 s).
     """
-    candidates = con.execute(
-        """select load_id from raw.load_ledger
-           where status = 'loaded' and rows_loaded = ? and rows_quarantined = ? order by load_id""",
-        [rows_loaded, rows_quarantined],
+    candidates = [
+        row[0]
+        for row in con.execute(
+            """select load_id from raw.load_ledger
+               where status = 'loaded' and rows_loaded = ? and rows_quarantined = ? order by load_id""",
+            [rows_loaded, rows_quarantined],
+        ).fetchall()
+    ]
+    if not candidates:
+        return None
+    fingerprints = con.execute(
+        f"""select load_id, sum(hash({", ".join(COLUMN_NAMES)})::hugeint) from raw.events
+            where load_id in ? group by load_id""",
+        [[load_id, *candidates]],
     ).fetchall()
-    columns = ", ".join(COLUMN_NAMES)
-    for (other,) in candidates:
-        differs = con.execute(
-            f"""select exists (
-                    select {columns} from raw.events where load_id = $new
-                    except all
-                    select {columns} from raw.events where load_id = $other
-                ) or exists (
-                    select raw_line, reason from raw.quarantine where load_id = $new
-                    except all
-                    select raw_line, reason from raw.quarantine where load_id = $other
-                )""",
-            {"new": load_id, "other": other},
-        ).fetchone()[0]  # type: ignore[index]
-        if not differs:
+    quarantined = con.execute(
+        """select load_id, sum(hash(raw_line, reason)::hugeint) from raw.quarantine
+           where load_id in ? group by load_id""",
+        [[load_id, *candidates]],
+    ).fetchall()
+    events, lines = dict(fingerprints), dict(quarantined)
+    for other in candidates:
+        if (events.get(other), lines.get(other)) == (events.get(load_id), lines.get(load_id)):
             return _one(con, "load_id = ?", other)
     return None
 
