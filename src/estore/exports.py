@@ -14,6 +14,7 @@ import pandas as pd
 from estore.dashboard import data
 from estore.dashboard.filters import Filters
 from estore.errors import EstoreError
+from estore.files import write_atomically
 from estore.settings import Settings
 
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -45,9 +46,5 @@ def to_bytes(df: pd.DataFrame, fmt: str) -> bytes:
 def write(df: pd.DataFrame, path: Path, fmt: str | None = None) -> Path:
     """Write df to path as CSV or Parquet (from the suffix when fmt is None), atomically."""
     fmt = fmt or path.suffix.lstrip(".").lower()
-    payload = to_bytes(df, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(payload)
-    temp.replace(path)
+    write_atomically(path, to_bytes(df, fmt))
     return path

@@ -53,3 +53,11 @@ def test_export_refuses_an_unknown_segment(workspace, tmp_path):
     result = estore(workspace, "export", "--segment", "Whales", "--out", str(tmp_path / "x.csv"))
     assert result.returncode == 1
     assert "unknown segment 'Whales'" in result.stderr and "At Risk" in result.stderr
+
+
+def test_export_to_an_unwritable_path_is_named_and_an_existing_file_kept(workspace, tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    result = estore(workspace, "export", "--out", str(tmp_path / "taken" / "x.csv"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"--out {tmp_path / 'taken' / 'x.csv'}: cannot write it" in result.stderr.replace("\n", "")
+    assert (tmp_path / "taken").read_text() == "a file, not a folder"

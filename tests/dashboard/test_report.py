@@ -78,3 +78,11 @@ def test_report_refuses_an_unknown_segment(workspace, tmp_path):
     result = estore(workspace, "report", "--out", str(tmp_path / "r.html"), "--segment", "Nobody")
     assert result.returncode == 1
     assert "unknown segment 'Nobody'" in result.stderr and "Champions" in result.stderr
+
+
+def test_report_to_an_unwritable_path_is_named(workspace, tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    result = estore(workspace, "report", "--out", str(tmp_path / "taken" / "r.html"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"--out {tmp_path / 'taken' / 'r.html'}: cannot write it" in result.stderr.replace("\n", "")
+    assert list(tmp_path.iterdir()) == [tmp_path / "taken"]  # no temporary file left

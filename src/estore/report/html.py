@@ -19,6 +19,7 @@ from estore.dashboard import charts, data
 from estore.dashboard import formatting as fmt
 from estore.dashboard.filters import Filters
 from estore.errors import EstoreError
+from estore.files import write_atomically
 from estore.settings import Settings
 
 STYLE = """
@@ -54,18 +55,12 @@ def write_report(settings: Settings, out: Path, filters: Filters | None = None) 
     try:
         info = data.build_info(settings)
     except EstoreError as exc:
-        _write(out, _page("estore report", _empty(str(exc))))
+        write_atomically(out, _page("estore report", _empty(str(exc))).encode())
         return Report(out, empty=True, message=str(exc))
     f = filters or info.full_range()
-    _write(out, _page(f"estore report · {f.date_from:%d %b %Y} – {f.date_to:%d %b %Y}", _body(settings, info, f)))
+    title = f"estore report · {f.date_from:%d %b %Y} – {f.date_to:%d %b %Y}"
+    write_atomically(out, _page(title, _body(settings, info, f)).encode())
     return Report(out, empty=False)
-
-
-def _write(out: Path, text: str) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = out.with_name(f".{out.name}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    temp.replace(out)
 
 
 def _page(title: str, body: str) -> str:
