@@ -81,3 +81,21 @@ def test_ui_refuses_a_port_in_use(tmp_path):
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert f"cannot serve on http://127.0.0.1:{port}: Address already in use" in out.stderr
     assert not (tmp_path / "ws" / "dagster").exists()  # refused before anything was set up
+
+
+def test_a_warehouse_in_use_is_named_with_its_process(tmp_path):
+    warehouse = tmp_path / "ws" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    hold = f"import duckdb, time; con = duckdb.connect({str(warehouse)!r}); print('ready', flush=True); time.sleep(120)"
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        (tmp_path / "a.csv").write_text(HEADER + ROW)
+        out = estore(tmp_path / "ws", "load", str(tmp_path / "a.csv"))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    said = " ".join(out.stderr.split())
+    assert f"warehouse {warehouse} is in use by another process (PID {holder.pid}): a load, build" in said
+    assert estore(tmp_path / "ws", "load", str(tmp_path / "a.csv")).returncode == 0  # free again: it loads

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
+
+from estore.errors import EstoreError
 
 RAW_DDL = """
 create schema if not exists raw;
@@ -54,7 +57,16 @@ def connect(
         config["threads"] = threads
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as error:
+        holder = re.search(r"PID (\d+)", str(error))
+        if "lock" not in str(error).lower():
+            raise
+        raise EstoreError(
+            f"warehouse {path} is in use by another process{f' (PID {holder[1]})' if holder else ''}: "
+            "a load, build or Dagster run writes one at a time; wait for it to finish, then run this again"
+        ) from None
     if not read_only:
         con.execute(RAW_DDL)
     return con
