@@ -36,10 +36,20 @@ def validate_clv(settings: Settings, calibration_end: str):
         memory_limit=settings.memory_limit,
     )
     with connect(settings.warehouse, memory_limit=settings.memory_limit, threads=settings.threads) as con:
-        holdout_days = con.execute(f"select max(holdout_days) from {CALIBRATION_SUMMARY}").fetchone()[0]
-        if not holdout_days or holdout_days <= 0:
+        customers, holdout_days = con.execute(
+            f"select count(*), max(holdout_days) from {CALIBRATION_SUMMARY}"
+        ).fetchone()
+        if not customers or not holdout_days or holdout_days <= 0:
+            first, last = con.execute(
+                "select cast(min(session_start) as date), cast(max(session_end) as date) from marts.fct_sessions"
+            ).fetchone()
+            side = (
+                "no purchases up to this date to fit on"
+                if not customers
+                else "no data after this date to validate against"
+            )
             raise EstoreError(
-                f"--calibration-end {end}: no data after this date to validate against; "
-                "pick a date before the last event"
+                f"--calibration-end {end}: {side}; pick a date between the first and the last event "
+                f"({first} .. {last}), e.g. a few months before the last"
             )
         return validate_holdout(con, summary_table=CALIBRATION_SUMMARY)

@@ -26,10 +26,12 @@ def clv(tmp_path_factory) -> dict:
     assert run.returncode == 0, run.stdout + run.stderr
     validation = estore(ws, "validate-clv", "--calibration-end", CALIBRATION_END)
     assert validation.returncode == 0, validation.stdout + validation.stderr
-    purchases = clean_events(landing).query("event_type == 'purchase'")
+    events = clean_events(landing)
+    purchases = events.query("event_type == 'purchase'")
     days = purchases.groupby(["user_id", "date"]).price.sum().rename("value").reset_index()
     truth = json.loads((landing / "generation.json").read_text())["clv_truth"]
-    return {"ws": ws, "days": days, "truth": truth, "validation": validation}
+    span = (f"{events.date.min():%Y-%m-%d}", f"{events.date.max():%Y-%m-%d}")
+    return {"ws": ws, "days": days, "truth": truth, "validation": validation, "span": span}
 
 
 def test_fit_recovers_the_true_parameters(clv):
@@ -87,3 +89,18 @@ def test_holdout_validation_against_actual_repeat_days(clv):
     assert "holdout" in clv["validation"].stdout
     production = query(clv["ws"], "select count(*) as n from marts.clv_customer_summary").n[0]
     assert production == days.user_id.nunique()
+
+
+@pytest.mark.parametrize(
+    ("end", "problem"),
+    [
+        ("2019-09-30", "no purchases up to this date to fit on"),
+        ("2020-03-31", "no data after this date to validate against"),
+    ],
+)
+def test_a_calibration_end_outside_the_data_names_the_span(clv, end, problem):
+    out = estore(clv["ws"], "validate-clv", "--calibration-end", end)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    first, last = clv["span"]
+    want = f"--calibration-end {end}: {problem}; pick a date between the first and the last event ({first} .. {last})"
+    assert want in " ".join(out.stderr.split())
