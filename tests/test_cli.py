@@ -99,3 +99,12 @@ def test_a_warehouse_in_use_is_named_with_its_process(tmp_path):
     said = " ".join(out.stderr.split())
     assert f"warehouse {warehouse} is in use by another process (PID {holder.pid}): a load, build" in said
     assert estore(tmp_path / "ws", "load", str(tmp_path / "a.csv")).returncode == 0  # free again: it loads
+
+
+def test_a_selection_that_matches_nothing_is_refused(tmp_path):
+    out = estore(tmp_path / "ws", "build", "--select", "fct_sesions")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "--select 'fct_sesions' matches no model, snapshot or test; nothing built or published" in " ".join(
+        out.stderr.split()
+    )
+    assert not (tmp_path / "ws" / "serving.duckdb").exists()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from estore.errors import EstoreError
 from estore.settings import Settings
 from estore.warehouse import connect, table_exists
 
@@ -63,6 +64,11 @@ def build(
 
     if select is not None:
         result = dbt(select=select)
+        if not result.nodes:
+            raise EstoreError(
+                f"--select {select!r} matches no model, snapshot or test; nothing built or published. "
+                "Name a model (e.g. --select fct_sessions) or use dbt's selection syntax (fct_sessions+, tag:after_clv)"
+            )
         message = "customer value not refitted: --select builds part of the models"
         return BuildOutcome(result, None, message, publish(settings))
     result = dbt(exclude=f"tag:{AFTER_CLV}")
