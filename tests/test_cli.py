@@ -108,3 +108,15 @@ def test_a_selection_that_matches_nothing_is_refused(tmp_path):
         out.stderr.split()
     )
     assert not (tmp_path / "ws" / "serving.duckdb").exists()
+
+
+def test_summary_says_what_to_run_before_the_build_and_without_events(tmp_path):
+    (tmp_path / "header_only.csv").write_text(HEADER)
+    assert estore(tmp_path / "ws", "load", str(tmp_path / "header_only.csv")).returncode == 0
+    out = estore(tmp_path / "ws", "summary")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "are not built yet; run `estore build`" in out.stderr
+    out = estore(tmp_path / "ws", "build")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "│ events │ 0 │" in " ".join(out.stdout.split())
+    assert "no events loaded yet: `estore load PATH...` then `estore build`" in " ".join(out.stderr.split())

@@ -395,11 +395,13 @@ def _build(settings: Settings, **kwargs) -> None:
 
 def _print_summary(settings: Settings) -> None:
     from estore.summary import summarize
-    from estore.warehouse import connect
+    from estore.warehouse import connect, table_exists
 
     if not settings.warehouse.exists():
         raise EstoreError(f"no warehouse at {settings.warehouse}; run `estore run FILES...` first")
     with connect(settings.warehouse, read_only=True) as con:
+        if not table_exists(con, "marts", "fct_events"):
+            raise EstoreError(f"the models in {settings.warehouse} are not built yet; run `estore build`")
         s = summarize(con)
     head = Table(show_header=False, title="estore summary")
     head.add_row("events", f"{s.events:,}")
@@ -421,6 +423,10 @@ def _print_summary(settings: Settings) -> None:
             f"{row.revenue_share:.1%}",
         )
     console.print(seg)
+    if not s.events:
+        err.print(
+            "[yellow]no events loaded yet: `estore load PATH...` then `estore build`, or `estore run PATH...`[/yellow]"
+        )
     console.print(f"warehouse: {settings.warehouse}\nlogs:      {settings.logs_dir}")
 
 
