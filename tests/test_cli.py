@@ -115,7 +115,9 @@ def test_summary_says_what_to_run_before_the_build_and_without_events(tmp_path):
     assert estore(tmp_path / "ws", "load", str(tmp_path / "header_only.csv")).returncode == 0
     out = estore(tmp_path / "ws", "summary")
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert "are not built yet; run `estore build`" in out.stderr
+    assert "are not built yet; run `estore build` first" in out.stderr
+    out = estore(tmp_path / "ws", "validate-clv", "--calibration-end", "2019-10-01")
+    assert out.returncode == 1 and "are not built yet; run `estore build` first" in out.stderr
     out = estore(tmp_path / "ws", "build")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "│ events │ 0 │" in " ".join(out.stdout.split())

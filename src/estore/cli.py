@@ -395,13 +395,10 @@ def _build(settings: Settings, **kwargs) -> None:
 
 def _print_summary(settings: Settings) -> None:
     from estore.summary import summarize
-    from estore.warehouse import connect, table_exists
+    from estore.warehouse import connect, require_built
 
-    if not settings.warehouse.exists():
-        raise EstoreError(f"no warehouse at {settings.warehouse}; run `estore run FILES...` first")
+    require_built(settings.warehouse)
     with connect(settings.warehouse, read_only=True) as con:
-        if not table_exists(con, "marts", "fct_events"):
-            raise EstoreError(f"the models in {settings.warehouse} are not built yet; run `estore build`")
         s = summarize(con)
     head = Table(show_header=False, title="estore summary")
     head.add_row("events", f"{s.events:,}")

@@ -6,7 +6,7 @@ from datetime import date
 
 from estore.errors import EstoreError
 from estore.settings import Settings
-from estore.warehouse import connect
+from estore.warehouse import connect, require_built
 
 CALIBRATION_SUMMARY = "marts.clv_calibration_summary"
 
@@ -25,8 +25,7 @@ def validate_clv(settings: Settings, calibration_end: str):
         end = date.fromisoformat(calibration_end)
     except ValueError as exc:
         raise EstoreError(f"--calibration-end {calibration_end!r}: expected a date as YYYY-MM-DD") from exc
-    if not settings.warehouse.exists():
-        raise EstoreError(f"no warehouse at {settings.warehouse}; run `estore run FILES...` first")
+    require_built(settings.warehouse)
     build(
         settings.warehouse,
         settings.workspace,

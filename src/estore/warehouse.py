@@ -75,3 +75,12 @@ def connect(
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     query = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
     return bool(con.execute(query, [schema, table]).fetchone()[0])
+
+
+def require_built(path: Path) -> None:
+    """Raise EstoreError, saying what to run, unless the warehouse exists and its models are built."""
+    if not path.exists():
+        raise EstoreError(f"no warehouse at {path}; run `estore run FILES...` first")
+    with connect(path, read_only=True) as con:
+        if not table_exists(con, "marts", "fct_events"):
+            raise EstoreError(f"the models in {path} are not built yet; run `estore build` first")
