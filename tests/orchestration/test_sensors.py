@@ -137,6 +137,30 @@ def test_renamed_duplicate_is_not_loaded_again(setup, generated):
     assert [r.partition_key for r in third.run_requests] == ["nov-again.csv.gz"]
 
 
+def test_same_rows_in_other_bytes_are_skipped_and_audited_against_the_first_load(setup, generated):
+    ws, instance, small, resources = setup
+    land(generated[0], ws / "landing", "oct.csv.gz")
+    first = tick(small, instance, None, resources)
+    assert load(small, instance, first.run_requests[0]).success
+    (ws / "landing" / "oct.csv").write_bytes(gzip.decompress(generated[0].read_bytes()))  # the same rows, unzipped
+    second = tick(small, instance, first.cursor, resources)
+    [request] = second.run_requests  # other bytes: the sensor cannot tell, the loader can
+    run = load(small, instance, request)
+    assert run.success
+    [materialization] = [
+        e.event_specific_data.materialization
+        for e in run.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey(["raw", "events"])
+    ]
+    [(first_load,)] = query(ws / "warehouse.duckdb", "select load_id from raw.load_ledger")
+    assert materialization.metadata["status"].value == "skipped"
+    assert materialization.metadata["load_id"].value == first_load
+    checks = {c.check_name: c.passed for c in run.get_asset_check_evaluations()}
+    assert checks == {"rows_accounted_for": True, "quarantine_share": True}
+    rows = "select (select count(*) from raw.events) + (select count(*) from raw.quarantine)"
+    assert query(ws / "warehouse.duckdb", rows) == [(data_lines(generated[0]),)]  # the rows of one load, not two
+
+
 def test_failed_load_is_retried_on_a_later_tick_then_given_up(setup, generated, monkeypatch):
     ws, instance, small, resources = setup
     alerts: list[str] = []

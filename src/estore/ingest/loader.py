@@ -48,6 +48,8 @@ class FileResult:
     needs replace=True), 'skipped' (this content is already loaded, at this path or
     another: the message names it) or 'refused' (nothing loaded: the message says why).
     rows_loaded + rows_quarantined = the data lines of the file for loaded/replaced files.
+    load_id: the load holding the file's rows: its new load, or for a skipped file the live load
+    that already holds them; None for a refused file.
     """
 
     path: str
@@ -66,6 +68,10 @@ class _Refused(Exception):
 
 class _Skipped(Exception):
     """The content is already loaded: roll back and report the file as skipped."""
+
+    def __init__(self, same: ledger.LedgerEntry, message: str) -> None:
+        super().__init__(message)
+        self.load_id = same.load_id
 
 
 def load(
@@ -132,7 +138,7 @@ def _load_file(
     try:
         same = ledger.loaded_by_hash(con, content_hash) if content_hash else None
         if same is not None:
-            raise _Skipped(_skip_message(same, path))
+            raise _Skipped(same, _skip_message(same, path))
         previous = ledger.loaded_at_path(con, path)
         if previous is not None and not replace:
             raise _Refused(
@@ -150,12 +156,12 @@ def _load_file(
             loaded, quarantined = _load_csv(con, file, kind, load_id, emit)
         same = ledger.loaded_with_same_rows(con, load_id, loaded, quarantined)
         if same is not None:
-            raise _Skipped(_skip_message(same, path, same_rows=True))
+            raise _Skipped(same, _skip_message(same, path, same_rows=True))
         if hasher is not None:
             content_hash = hasher.result()
             same = ledger.loaded_by_hash(con, content_hash)
             if same is not None:  # cannot happen (no live version has this size); never load twice
-                raise _Skipped(_skip_message(same, path))
+                raise _Skipped(same, _skip_message(same, path))
         now = file.stat()
         if (now.st_size, now.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
             raise _Refused(f"{path}: the file changed while it was being loaded; nothing loaded, try again")
@@ -180,7 +186,7 @@ def _load_file(
         raise
     except _Skipped as skip:
         con.rollback()
-        return result("skipped", message=str(skip))
+        return result("skipped", message=str(skip), load_id=skip.load_id)
     except _Refused as refusal:
         con.rollback()
         return result("refused", message=str(refusal))

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from estore.ingest import ledger
 from estore.orchestration.landing import count_data_lines
 from estore.settings import Settings
 from estore.warehouse import connect
@@ -32,18 +31,10 @@ class LoadAudit:
         return self.rows_quarantined / self.data_lines if self.data_lines else 0.0
 
 
-def audit_load(settings: Settings, path: Path, load_id: int | None) -> LoadAudit | None:
-    """Audit the load of the file at `path`: load `load_id`, or the live load with the same content.
-
-    None when the warehouse holds no live load of this content (nothing to account for).
-    """
+def audit_load(settings: Settings, path: Path, load_id: int) -> LoadAudit:
+    """Audit load `load_id`, the one holding the file at `path` (new, or the earlier one it was skipped for)."""
     data_lines = count_data_lines(path)
     with connect(settings.warehouse, memory_limit=settings.memory_limit, threads=settings.threads) as con:
-        if load_id is None:
-            entry = ledger.loaded_by_hash(con, ledger.hash_file(path))
-            if entry is None:
-                return None
-            load_id = entry.load_id
         loaded = con.execute("select count(*) from raw.events where load_id = ?", [load_id]).fetchone()[0]
         quarantined = con.execute("select count(*) from raw.quarantine where load_id = ?", [load_id]).fetchone()[0]
     return LoadAudit(load_id, data_lines, int(loaded), int(quarantined))
