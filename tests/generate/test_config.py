@@ -15,6 +15,7 @@ from estore.generate import GenerationConfig, generate
     [
         ({"months": 0}, "--months must be >= 1"),
         ({"events": 10}, "--events must be an integer >= 1000"),
+        ({"events": 10**12}, "--events must be <= 2,000,000,000 .* got 1,000,000,000,000"),
         ({"start": "2019-13"}, "--start must be a month as YYYY-MM"),
         ({"start": "Oct 2019"}, "--start must be a month as YYYY-MM"),
         ({"seed": -1}, "--seed must be a non-negative integer"),

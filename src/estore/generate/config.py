@@ -58,11 +58,19 @@ def parse_start(start: str) -> date:
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
+MAX_EVENTS = 2_000_000_000  # five times the whole REES46 set
+
+
 def validate(config: GenerationConfig) -> None:
     """Raise EstoreError naming the first option whose value cannot work."""
     c = config
     if not isinstance(c.events, int) or c.events < 1000:
         raise _fail("events", f"must be an integer >= 1000, got {c.events!r}")
+    if c.events > MAX_EVENTS:
+        raise _fail(
+            "events",
+            f"must be <= {MAX_EVENTS:,} (the users' draws are held in memory: 3.8 GB at that size), got {c.events:,}",
+        )
     if not isinstance(c.months, int) or c.months < 1:
         raise _fail("months", f"must be >= 1, got {c.months!r}")
     if c.months > 120:
