@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -122,3 +123,25 @@ def test_summary_says_what_to_run_before_the_build_and_without_events(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "│ events │ 0 │" in " ".join(out.stdout.split())
     assert "no events loaded yet: `estore load PATH...` then `estore build`" in " ".join(out.stderr.split())
+
+
+def test_ui_refuses_a_landing_url_it_cannot_read(tmp_path):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "estore.toml").write_text('[orchestration]\nlanding = "nosuch://bucket/landing"\n')
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "estore", "--workspace", str(tmp_path / "ws"), "ui", "--port", str(port)]
+    env = {**os.environ, "COLUMNS": "200"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # it started Dagster after all: stop all it started
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 1 and "Traceback" not in stderr
+    assert "landing nosuch://bucket/landing: no filesystem for this URL (Protocol not known: nosuch)" in stderr
+    assert not (tmp_path / "ws" / "dagster").exists()

@@ -86,7 +86,7 @@ def local_copy(landing: str, key: str, downloads: Path) -> Iterator[Path]:
             raise EstoreError(f"{location}: the landed file is gone; nothing loaded")
         yield path
         return
-    fs, remote = _filesystem(location)
+    fs, remote = filesystem(location)
     target = downloads / key
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.part")
@@ -145,7 +145,7 @@ def _scan_folder(
 
 
 def _scan_url(landing: str) -> list[LandedFile]:
-    fs, root = _filesystem(landing)
+    fs, root = filesystem(landing)
     root = root.rstrip("/")
     files = []
     for name, info in fs.find(root, detail=True).items():
@@ -180,7 +180,8 @@ def _timestamp(info: Mapping[str, Any]) -> float:
     return 0.0
 
 
-def _filesystem(url: str) -> tuple[Any, str]:
+def filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec filesystem of a gs:// or s3:// landing URL and the path inside it."""
     try:
         import fsspec
     except ImportError as exc:  # pragma: no cover - fsspec usually comes with dagster

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from estore.errors import EstoreError
-from estore.orchestration.landing import is_url
+from estore.orchestration.landing import filesystem, is_url
 from estore.orchestration.manifest import ensure_manifest
 from estore.ports import check_free
 from estore.settings import Settings
@@ -48,9 +48,11 @@ GRACE_SECONDS = 30  # dagster dev waits for its webserver and daemon to stop; th
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 3000, out: Callable[[str], None] = print) -> int:
     """Run the Dagster UI and daemon until Ctrl-C / SIGTERM; returns the exit status (0 when stopped)."""
     check_free(host, port)
-    home = prepare_home(settings)
-    if not is_url(settings.landing):
+    if is_url(settings.landing):
+        filesystem(settings.landing)  # refuse a URL whose filesystem is not installed now, not at each tick
+    else:
         Path(settings.landing).mkdir(parents=True, exist_ok=True)
+    home = prepare_home(settings)
     out("parsing the dbt project for Dagster ...")
     ensure_manifest(settings)
     url = f"http://{host}:{port}"
