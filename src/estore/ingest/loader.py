@@ -4,8 +4,8 @@ Per file: check the header (or parquet columns), hash the bytes, look the hash a
 up in raw.load_ledger, then in ONE transaction: retire the path's old version (with
 replace), insert the typed rows in a single streaming DuckDB scan, move the rows that did
 not parse or validate to raw.quarantine, skip the file after all if a live load holds the
-same rows (the same data in other bytes, e.g. compressed), and write the ledger row. A crash, kill or Ctrl-C
-before the commit leaves nothing behind; the next run loads the file cleanly.
+same rows (the same data in other bytes, e.g. compressed), and write the ledger row. A crash,
+kill or Ctrl-C before the commit leaves nothing behind; the next run loads the file cleanly.
 
 load() goes on with the other files after a file is refused or skipped; refused files are
 reported with status 'refused' (the CLI exits non-zero when any file was refused). Only
