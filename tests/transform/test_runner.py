@@ -37,6 +37,18 @@ def test_vars_change_thresholds_and_bins(workspace):
     assert rfm["r_score"].max() == 3
 
 
+def test_an_as_of_date_before_the_last_event_fails_naming_both(workspace):
+    wh = workspace / "warehouse.duckdb"
+    build(wh, workspace)
+    last = pd.Timestamp(read(wh, "select max(event_time) as t from raw.events")["t"][0]).date()
+    day_before = last - pd.Timedelta(days=1)
+    with pytest.raises(EstoreError) as error:
+        build(wh, workspace, vars={"as_of_date": str(day_before)}, select="dim_users")
+    assert f"as_of_date {day_before} is before the last event ({last}): set it on or after" in str(error.value)
+    build(wh, workspace, vars={"as_of_date": str(last)}, select="dim_users")  # the last day itself is fine
+    assert read(wh, "select min(days_since_last_event) as d from marts.dim_users")["d"][0] == 0
+
+
 def test_failing_data_test_raises_estore_error_naming_it(workspace):
     wh = workspace / "warehouse.duckdb"
     write_warehouse(wh, {2: [{**_event(datetime(2019, 10, 5), "view", 1, 1, "neg"), "price": -1.0}]})

@@ -23,6 +23,17 @@
 {%- endmacro %}
 
 
+{#- Fails the query with `message` (a string literal) when evaluated: use it in a CASE branch. -#}
+{% macro raise_error(message) -%}
+    {{ return(adapter.dispatch('raise_error', 'estore')(message)) }}
+{%- endmacro %}
+
+{#- DuckDB's error() and BigQuery's ERROR() both fail the query with the message -#}
+{% macro default__raise_error(message) -%}
+    error({{ message }})
+{%- endmacro %}
+
+
 {#- 'YYYY-MM' label of a date or timestamp. -#}
 {% macro format_month(expression) -%}
     {{ return(adapter.dispatch('format_month', 'estore')(expression)) }}

@@ -11,11 +11,20 @@ sessions as (
 
 ),
 
--- the date "today" is taken to be: var as_of_date, else the date of the last event
+-- the date "today" is taken to be: var as_of_date, else the date of the last event. An as_of_date
+-- before the last event fails the build: events after "today" would count in every recency.
 as_of as (
 
     {% if as_of_date %}
-    select cast('{{ as_of_date }}' as date) as as_of_date
+    select
+        case
+            when cast(max(session_end) as date) > cast('{{ as_of_date }}' as date)
+                then {{ raise_error("'as_of_date " ~ as_of_date ~ " is before the last event ('
+                    || cast(cast(max(session_end) as date) as " ~ dbt.type_string() ~ ")
+                    || '): set it on or after that date, or leave it unset to use that date'") }}
+            else cast('{{ as_of_date }}' as date)
+        end as as_of_date
+    from sessions
     {% else %}
     select cast(max(session_end) as date) as as_of_date from sessions
     {% endif %}
