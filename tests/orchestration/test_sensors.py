@@ -50,6 +50,15 @@ def load(small, instance, request) -> dg.ExecuteInProcessResult:
     )
 
 
+def raw_events_materialization(run: dg.ExecuteInProcessResult):
+    [materialization] = [
+        e.event_specific_data.materialization
+        for e in run.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey(["raw", "events"])
+    ]
+    return materialization
+
+
 def test_nothing_new_means_no_run(setup):
     ws, instance, small, resources = setup
     result = tick(small, instance, None, resources)
@@ -147,11 +156,7 @@ def test_same_rows_in_other_bytes_are_skipped_and_audited_against_the_first_load
     [request] = second.run_requests  # other bytes: the sensor cannot tell, the loader can
     run = load(small, instance, request)
     assert run.success
-    [materialization] = [
-        e.event_specific_data.materialization
-        for e in run.all_events
-        if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey(["raw", "events"])
-    ]
+    materialization = raw_events_materialization(run)
     [(first_load,)] = query(ws / "warehouse.duckdb", "select load_id from raw.load_ledger")
     assert materialization.metadata["status"].value == "skipped"
     assert materialization.metadata["load_id"].value == first_load
@@ -201,11 +206,7 @@ def test_a_repeated_load_run_adds_no_rows(setup, generated):
     before = query(ws / "warehouse.duckdb", "select count(*) from raw.events")
     again = load(small, instance, request)
     assert again.success
-    [materialization] = [
-        e.event_specific_data.materialization
-        for e in again.all_events
-        if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey(["raw", "events"])
-    ]
+    materialization = raw_events_materialization(again)
     assert materialization.metadata["status"].value == "skipped"
     assert query(ws / "warehouse.duckdb", "select count(*) from raw.events") == before
     assert query(ws / "warehouse.duckdb", "select count(*) from raw.load_ledger") == [(1,)]
