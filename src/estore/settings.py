@@ -120,8 +120,7 @@ def load_settings(workspace: Path | str | None = None, cli_vars: dict[str, Any] 
     if memory_limit:
         _check_memory_limit(*memory_limit)
     discount_rate = clv.get("annual_discount_rate", 0.10)
-    is_number = isinstance(discount_rate, int | float) and not isinstance(discount_rate, bool)
-    if not is_number or not 0 <= discount_rate <= 1:
+    if not _is_number(discount_rate) or not 0 <= discount_rate <= 1:
         raise EstoreError(
             f"{path}: [clv] annual_discount_rate = {discount_rate!r} is not valid; "
             "expected a yearly rate between 0 and 1, e.g. 0.10"
@@ -154,6 +153,10 @@ def _whole_number(where: str, value: Any, *, least: int) -> int:
     return value
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _check_memory_limit(where: str, value: Any) -> None:
     """DuckDB itself parses the limit, so what passes here is what the warehouse accepts."""
     try:
@@ -174,7 +177,7 @@ def _orchestration(path: Path, values: dict[str, Any]) -> OrchestrationSettings:
             ok = isinstance(value, str) and value.strip() != ""
             expected = "a non-empty string"
         elif isinstance(default, float):
-            ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+            ok = _is_number(value) and 0 <= value <= 1
             expected = "a number between 0 and 1"
         else:
             least = 0 if key == "settle_seconds" else 1
