@@ -45,8 +45,15 @@ def test_parse_var():
     assert parse_var("as_of_date=2019-11-30") == ("as_of_date", "2019-11-30")
     assert parse_var("segment=Lost") == ("segment", "Lost")
     assert parse_var("rfm_bins = 4") == ("rfm_bins", 4)
+    assert parse_var("as_of_date=null") == ("as_of_date", None)
     with pytest.raises(EstoreError, match="KEY=VALUE"):
         parse_var("churn_days")
+
+
+def test_null_on_the_command_line_undoes_the_config_file(tmp_path):
+    (tmp_path / "estore.toml").write_text("[dbt.vars]\nas_of_date = 2019-11-30\n")
+    assert load_settings(tmp_path, {}).dbt_vars["as_of_date"] == "2019-11-30"
+    assert load_settings(tmp_path, dict([parse_var("as_of_date=null")])).dbt_vars["as_of_date"] is None
 
 
 def test_paths_are_inside_workspace(tmp_path):

@@ -206,10 +206,16 @@ def _orchestration(path: Path, values: dict[str, Any]) -> OrchestrationSettings:
 
 
 def parse_var(text: str) -> tuple[str, Any]:
-    """Parse a `--var key=value` option; the value is read as TOML (numbers, strings, lists)."""
+    """Parse a `--var key=value` option; the value is read as TOML (numbers, strings, lists).
+
+    TOML has no null, so the word `null` is read as dbt's null: `--var as_of_date=null` sets the
+    var back to its default even when estore.toml sets it.
+    """
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise EstoreError(f"--var {text!r}: expected KEY=VALUE, e.g. --var churn_days=120")
+    if raw.strip() == "null":
+        return key.strip(), None
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
