@@ -145,3 +145,11 @@ def test_ui_refuses_a_landing_url_it_cannot_read(tmp_path):
     assert process.returncode == 1 and "Traceback" not in stderr
     assert "landing nosuch://bucket/landing: no filesystem for this URL (Protocol not known: nosuch)" in stderr
     assert not (tmp_path / "ws" / "dagster").exists()
+
+
+def test_paths_are_printed_as_they_are(tmp_path):
+    # [b] and [red] would be read as markup: bold, or a colour, and vanish from the output
+    landing = tmp_path / "[b]landing"
+    out = estore(tmp_path / "[red]ws", "generate", "--out", str(landing), "--events", "2000", "--months", "1")
+    assert out.returncode == 0, out.stderr
+    assert f"manifest: {landing / 'generation.json'}" in out.stdout

@@ -121,11 +121,11 @@ def generate(
     with _progress() as bar:
         task = bar.add_task("generating events", total=events, detail="")
         manifest = run_generate(out, config, progress=lambda done, total: bar.update(task, completed=done))
-    table = Table("file", "rows", "MB", title=f"Generated in {out}")
+    table = Table("file", "rows", "MB", title=f"Generated in {escape(str(out))}")
     for f in manifest["files"]:
         table.add_row(f["name"], f"{f['rows']:,}", f"{f['bytes'] / 1e6:,.1f}")
     console.print(table)
-    console.print(f"manifest: {Path(out) / 'generation.json'}")
+    console.print(f"manifest: {escape(str(Path(out) / 'generation.json'))}")
 
 
 @app.command()
@@ -234,10 +234,16 @@ def dashboard(
 
     settings = _settings(ctx)
     if not settings.serving.exists():
-        err.print(f"[yellow]nothing published in {settings.workspace} yet: the dashboard will say what to run[/yellow]")
+        err.print(
+            f"[yellow]nothing published in {escape(str(settings.workspace))} yet: "
+            "the dashboard will say what to run[/yellow]"
+        )
 
     def started(url: str) -> None:
-        console.print(f"dashboard for {settings.workspace}: [bold]{url}[/bold]  (Ctrl-C to stop)", soft_wrap=True)
+        console.print(
+            f"dashboard for {escape(str(settings.workspace))}: [bold]{escape(url)}[/bold]  (Ctrl-C to stop)",
+            soft_wrap=True,
+        )
 
     code = serve(settings, port, on_start=started)
     if code:
@@ -274,7 +280,7 @@ def report(
     result = write_report(settings, out, filters)
     if result.empty:
         err.print(f"[yellow]{escape(result.message)}[/yellow]")
-    console.print(f"report: {result.path.resolve()}")
+    console.print(f"report: {escape(str(result.path.resolve()))}")
 
 
 @app.command()
@@ -307,7 +313,7 @@ def export(
     )
     df = exports.customer_list(settings, segment, filters)
     path = exports.write(df, out, format.lower())
-    console.print(f"{len(df):,} customers written to {path.resolve()}")
+    console.print(f"{len(df):,} customers written to {escape(str(path.resolve()))}")
 
 
 @app.command()
@@ -323,7 +329,7 @@ def ui(
     """
     from estore.orchestration.ui import serve
 
-    code = serve(_settings(ctx), host=host, port=port, out=console.print)
+    code = serve(_settings(ctx), host=host, port=port, out=lambda text: console.print(text, markup=False))
     if code:
         raise typer.Exit(code)
 
@@ -390,7 +396,7 @@ def _build(settings: Settings, **kwargs) -> None:
     if outcome.clv_message:
         err.print(f"[yellow]{escape(outcome.clv_message)}[/yellow]")
     pub = outcome.published
-    console.print(f"published {len(pub.tables)} tables to {pub.path} in {pub.seconds:.1f} s")
+    console.print(f"published {len(pub.tables)} tables to {escape(str(pub.path))} in {pub.seconds:.1f} s")
 
 
 def _print_summary(settings: Settings) -> None:
@@ -424,7 +430,7 @@ def _print_summary(settings: Settings) -> None:
         err.print(
             "[yellow]no events loaded yet: `estore load PATH...` then `estore build`, or `estore run PATH...`[/yellow]"
         )
-    console.print(f"warehouse: {settings.warehouse}\nlogs:      {settings.logs_dir}")
+    console.print(f"warehouse: {escape(str(settings.warehouse))}\nlogs:      {escape(str(settings.logs_dir))}")
 
 
 def main() -> None:
