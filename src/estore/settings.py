@@ -208,8 +208,8 @@ def _orchestration(path: Path, values: dict[str, Any]) -> OrchestrationSettings:
 def parse_var(text: str) -> tuple[str, Any]:
     """Parse a `--var key=value` option; the value is read as TOML (numbers, strings, lists).
 
-    TOML has no null, so the word `null` is read as dbt's null: `--var as_of_date=null` sets the
-    var back to its default even when estore.toml sets it.
+    TOML has no null, so the word `null` is read as dbt's null: `--var as_of_date=null` unsets a
+    date var that estore.toml sets (a var that cannot be null is refused by its check).
     """
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
