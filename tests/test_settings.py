@@ -54,6 +54,8 @@ def test_null_on_the_command_line_undoes_the_config_file(tmp_path):
     (tmp_path / "estore.toml").write_text("[dbt.vars]\nas_of_date = 2019-11-30\n")
     assert load_settings(tmp_path, {}).dbt_vars["as_of_date"] == "2019-11-30"
     assert load_settings(tmp_path, dict([parse_var("as_of_date=null")])).dbt_vars["as_of_date"] is None
+    with pytest.raises(EstoreError, match="--var churn_days = null is not valid; expected a whole number"):
+        load_settings(tmp_path, dict([parse_var("churn_days=null")]))
 
 
 def test_paths_are_inside_workspace(tmp_path):

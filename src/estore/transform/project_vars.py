@@ -48,7 +48,8 @@ def check(values: Mapping[str, Any], where: Callable[[str], str]) -> None:
             raise EstoreError(f"{where(name)}: unknown dbt var {name!r}; known: {', '.join(sorted(known))}")
         expected = _problem(name, value)
         if expected:
-            raise EstoreError(f"{where(name)} = {value!r} is not valid; expected {expected}")
+            shown = "null" if value is None else repr(value)
+            raise EstoreError(f"{where(name)} = {shown} is not valid; expected {expected}")
     merged = {**known, **values}
     days = [(name, merged[name]) for name in ("active_days", "declining_days", "churn_days")]
     if not days[0][1] <= days[1][1] <= days[2][1]:
