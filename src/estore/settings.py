@@ -120,7 +120,7 @@ def load_settings(workspace: Path | str | None = None, cli_vars: dict[str, Any] 
     if memory_limit:
         _check_memory_limit(*memory_limit)
     discount_rate = clv.get("annual_discount_rate", 0.10)
-    if not _is_number(discount_rate) or not 0 <= discount_rate <= 1:
+    if not project_vars.is_number(discount_rate) or not 0 <= discount_rate <= 1:
         raise EstoreError(
             f"{path}: [clv] annual_discount_rate = {discount_rate!r} is not valid; "
             "expected a yearly rate between 0 and 1, e.g. 0.10"
@@ -148,13 +148,9 @@ def _env_or_file(env: str, path: Path, section: str, values: dict[str, Any], key
 def _whole_number(where: str, value: Any, *, least: int) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)  # environment variables are text
-    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+    if not project_vars.is_int(value) or value < least:
         raise EstoreError(f"{where} = {value!r} is not valid; expected a whole number of at least {least}")
     return value
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _check_memory_limit(where: str, value: Any) -> None:
@@ -177,11 +173,11 @@ def _orchestration(path: Path, values: dict[str, Any]) -> OrchestrationSettings:
             ok = isinstance(value, str) and value.strip() != ""
             expected = "a non-empty string"
         elif isinstance(default, float):
-            ok = _is_number(value) and 0 <= value <= 1
+            ok = project_vars.is_number(value) and 0 <= value <= 1
             expected = "a number between 0 and 1"
         else:
             least = 0 if key == "settle_seconds" else 1
-            ok = isinstance(value, int) and not isinstance(value, bool) and value >= least
+            ok = project_vars.is_int(value) and value >= least
             expected = f"a whole number of at least {least}"
         if not ok:
             raise EstoreError(f"{path}: [orchestration] {key} = {value!r} is not valid; expected {expected}")

@@ -65,14 +65,14 @@ def _problem(name: str, value: Any) -> str | None:
     """What a valid value of var `name` looks like, if `value` is not one."""
     if name in _WHOLE_NUMBERS:
         least = _WHOLE_NUMBERS[name]
-        return None if _is_int(value) and value >= least else f"a whole number of at least {least}"
+        return None if is_int(value) and value >= least else f"a whole number of at least {least}"
     if name in _DATES:
         return None if value is None or _parses(value, _DATE) else "a date as YYYY-MM-DD, or null"
     if name in _TIMES:
         ok = value is None or _parses(value, _DATE, *_TIMESTAMPS)
         return None if ok else "a date (YYYY-MM-DD) or a timestamp (YYYY-MM-DD HH:MM:SS), or null"
     if name in _BOUNDS:
-        ok = isinstance(value, list) and value and all(_is_int(v) and v >= 0 for v in value)
+        ok = isinstance(value, list) and value and all(is_int(v) and v >= 0 for v in value)
         ok = ok and all(a < b for a, b in zip(value, value[1:], strict=False))
         return None if ok else "a non-empty list of increasing whole numbers of at least 0, e.g. [1, 5, 20]"
     if name == "rfm_segments":
@@ -81,7 +81,8 @@ def _problem(name: str, value: Any) -> str | None:
     raise AssertionError(f"dbt var {name} has no check")  # tests/transform/test_project_vars.py
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """A whole number, not a bool (settings.py checks its own values with this and is_number)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -103,11 +104,12 @@ def _is_rule(rule: Any) -> bool:
     if not isinstance(rule["name"], str) or not rule["name"].strip():
         return False
     for bounds in (rule["r"], rule["fm"]):
-        numbers = isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds)
+        numbers = isinstance(bounds, list) and len(bounds) == 2 and all(is_number(b) for b in bounds)
         if not numbers or bounds[0] > bounds[1]:
             return False
     return True
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A number, not a bool."""
     return isinstance(value, int | float) and not isinstance(value, bool)
