@@ -60,9 +60,9 @@ def connect(
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as error:
-        holder = re.search(r"PID (\d+)", str(error))
         if "lock" not in str(error).lower():
             raise
+        holder = re.search(r"PID (\d+)", str(error))
         raise EstoreError(
             f"warehouse {path} is in use by another process{f' (PID {holder[1]})' if holder else ''}: "
             "a load, build or Dagster run writes one at a time; wait for it to finish, then run this again"
