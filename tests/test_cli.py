@@ -7,7 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
+
+import duckdb
 
 HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
 ROW = "2019-10-01 00:00:04 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde-8bb3\n"
@@ -31,7 +34,11 @@ def test_refused_file_exits_non_zero_and_good_file_loads(tmp_path):
     out = estore(tmp_path / "ws", "load", str(tmp_path / "good.csv"), str(tmp_path / "bad.csv"))
     assert out.returncode == 1
     assert "bad.csv" in out.stdout and "header" in out.stdout and "refused" in out.stdout
-    assert "loaded" in out.stdout
+    with duckdb.connect(str(tmp_path / "ws" / "warehouse.duckdb"), read_only=True) as con:
+        ledger = con.execute("select file_name, status, rows_loaded from raw.load_ledger").fetchall()
+        events = con.execute("select user_id, price from raw.events").fetchall()
+    assert ledger == [("good.csv", "loaded", 1)]
+    assert events == [(541312140, Decimal("35.79"))]
 
 
 def test_run_stops_before_building_when_a_file_is_refused(tmp_path):

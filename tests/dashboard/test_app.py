@@ -68,7 +68,7 @@ def test_headline_chart_is_revenue_by_segment_from_the_marts(app, page, workspac
     assert bars["y"][0] == "Champions"
 
 
-def test_filters_change_the_numbers_on_every_page(app, page, workspace):
+def test_filters_change_the_overview_and_stay_set_on_the_customers_page(app, page, workspace):
     category = expected.biggest_category(workspace)
     open_page(page, app, "")
     everything = metrics(page, expect=OVERVIEW_KPIS)

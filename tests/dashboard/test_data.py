@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from e2e.support import query
 
@@ -44,15 +45,27 @@ def test_kpis_of_a_period_and_the_one_before(workspace):
         assert got.conversion_rate == pytest.approx(want["orders"] / want["sessions"])
 
 
-def test_trend_adds_up_to_the_period(workspace):
+def test_weekly_trend_matches_the_sessions_of_each_week(workspace):
     settings = load_settings(workspace)
     f = data.build_info(settings).full_range()
-    weekly = data.trend(settings, f, "week")
-    total = data.kpis(settings, f)
-    assert weekly.sessions.sum() == total.sessions
-    assert weekly.revenue.sum() == pytest.approx(total.revenue, abs=0.01)
-    # buyers are distinct per week, so weeks add up to at least the buyers of the whole period
-    assert weekly.buyers.sum() >= total.buyers
+    weekly = data.trend(settings, f, "week").set_index("period")
+    want = query(
+        workspace,
+        """
+        select cast(date_trunc('week', session_start) as date) as period, count(*) as sessions,
+               count(*) filter (where is_purchase_session) as orders, sum(revenue)::double as revenue,
+               count(distinct user_id) filter (where is_purchase_session) as buyers
+        from marts.fct_sessions group by 1 order by 1
+        """,
+    ).set_index("period")
+    want.index = pd.to_datetime(want.index)
+    assert len(want) > 4 and weekly.index.is_monotonic_increasing
+    got = weekly.loc[weekly.sessions > 0]
+    assert list(got.index) == list(want.index)
+    for column in ("sessions", "orders", "buyers"):
+        assert got[column].tolist() == want[column].tolist(), column
+    assert got.revenue.to_numpy() == pytest.approx(want.revenue.to_numpy(), abs=0.005)
+    assert (weekly.loc[weekly.sessions == 0, ["orders", "buyers", "revenue"]] == 0).all().all()
 
 
 def test_unknown_filter_values_are_refused_with_the_known_ones(workspace):

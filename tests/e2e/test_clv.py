@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from .support import clean_events, estore, query
@@ -48,8 +49,9 @@ def test_fit_recovers_the_true_parameters(clv):
         assert abs(fit[name] - value) < 4 * se, f"{name}: estimate {fit[name]:.4g}, truth {value}, SE {se:.3g}"
 
 
-def test_summary_counts_transaction_days(clv):
-    days = clv["days"]
+def expected_summary(days: pd.DataFrame) -> pd.DataFrame:
+    """Each buyer's repeat purchase days (frequency), days from the first to the last purchase day
+    (recency), from the first to the last event day (t), and mean spend of the repeat days."""
     first = days.groupby("user_id").date.min()
     last = days.groupby("user_id").date.max()
     as_of = days.date.max()  # purchases happen every day, so the last purchase day is the last event day
@@ -58,16 +60,30 @@ def test_summary_counts_transaction_days(clv):
     want["t"] = (as_of - first).dt.days
     repeat_value = days.groupby("user_id").value.sum() - days.sort_values("date").groupby("user_id").value.first()
     want["monetary_value"] = (repeat_value / want.frequency).where(want.frequency > 0)
-    got = query(clv["ws"], "select * from marts.clv_customer_summary").set_index("user_id").loc[want.index]
-    assert len(got) == len(want)
+    return want
+
+
+def test_summary_counts_transaction_days(clv):
+    want = expected_summary(clv["days"])
+    summary = query(clv["ws"], "select * from marts.clv_customer_summary").set_index("user_id")
+    assert sorted(summary.index) == sorted(want.index)
+    got = summary.loc[want.index]
     assert (got.frequency.to_numpy() == want.frequency.to_numpy()).all()
     assert np.allclose(got.recency, want.recency) and np.allclose(got.t, want.t)
     assert np.allclose(got.monetary_value.fillna(-1), want.monetary_value.fillna(-1), atol=1e-6)
 
 
-def test_every_customer_is_scored_with_finite_predictions(clv):
-    got = query(clv["ws"], "select * from marts.dim_user_clv")
-    assert len(got) == clv["days"].user_id.nunique()
+def test_every_customer_is_scored_and_p_alive_follows_the_fit(clv):
+    got = query(clv["ws"], "select * from marts.dim_user_clv").set_index("user_id")
+    want = expected_summary(clv["days"])
+    assert sorted(got.index) == sorted(want.index)
+    # P(alive) of BG/NBD (Fader, Hardie and Lee 2005, eq. 11) with the stored fit, on the summary
+    # computed here from the raw files, in the fit's unit (weeks)
+    fit = query(clv["ws"], "select * from marts.clv_model_fit order by fit_id desc limit 1").iloc[0]
+    x, tx, t = want.frequency, want.recency / 7, want.t / 7
+    odds = fit.a / (fit.b + x - 1) * ((fit.alpha + t) / (fit.alpha + tx)) ** (fit.r + x)
+    p_alive = (1 / (1 + odds)).where(x > 0, 1.0)
+    np.testing.assert_allclose(got.p_alive.loc[want.index], p_alive, rtol=1e-9)
     cols = ["p_alive", "expected_transactions_30d", "expected_transactions_90d", "expected_transactions_365d", "clv"]
     assert np.isfinite(got[cols].to_numpy(dtype=float)).all()
     assert got.p_alive.between(0, 1).all() and (got.clv >= 0).all()
