@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 import pytest
@@ -36,12 +36,14 @@ def served(settings, sql):
 
 
 def test_publish_copies_the_marts_tables_and_when_they_were_built(settings):
+    started = datetime.now(UTC).replace(tzinfo=None)
     published = serving.publish(settings)
+    finished = datetime.now(UTC).replace(tzinfo=None)
     assert published.tables == {"dim_users": 7}  # fct_events stays in the warehouse; views are not data
     assert served(settings, "select sum(revenue), count(*) from marts.dim_users") == [(31.5, 7)]
     built = served(settings, "select built_at, data_from, data_to, events, files_loaded from marts.serving_build")
     assert built[0][1:] == (datetime(2019, 10, 1, 0), datetime(2019, 10, 1, 9), 10, 0)
-    assert built[0][0] == published.built_at
+    assert built[0][0] == published.built_at and started <= published.built_at <= finished  # UTC, as stored
 
 
 def test_an_interrupted_publish_keeps_the_previous_snapshot(settings, monkeypatch):

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 
 from estore.errors import EstoreError
@@ -60,7 +58,10 @@ def test_null_on_the_command_line_undoes_the_config_file(tmp_path):
 
 def test_paths_are_inside_workspace(tmp_path):
     s = load_settings(tmp_path)
-    assert s.logs_dir == Path(tmp_path) / "logs"
+    assert (s.warehouse, s.serving, s.logs_dir, s.config_file, s.dagster_home, s.landing) == (
+        tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb", tmp_path / "logs",
+        tmp_path / "estore.toml", tmp_path / "dagster", str(tmp_path.resolve() / "landing"),
+    )  # fmt: skip
 
 
 def test_workspace_that_is_a_file_is_refused(tmp_path):

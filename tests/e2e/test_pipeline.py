@@ -4,7 +4,7 @@ number recomputed independently from the raw files with pandas and compared with
 from __future__ import annotations
 
 import json
-import math
+import re
 
 import duckdb
 import numpy as np
@@ -37,15 +37,27 @@ def expected(pipeline) -> pd.DataFrame:
     return ev
 
 
+@pytest.fixture(scope="module")
+def expected_segments(expected) -> pd.DataFrame:
+    """Each buyer's RFM scores and segment: the same pandas oracle as the dbt tests, fed with these
+    independently cleaned events."""
+    events = expected.drop(columns="event_time").rename(columns={"ts": "event_time", "session_no": "session_start"})
+    users = expected_users(events)
+    return expected_rfm(users.assign(revenue=users.revenue.round(2))).rename(
+        columns={"days_since_last_purchase": "recency_days", "orders": "frequency", "revenue": "monetary"}
+    )
+
+
 def marts(pipeline, sql: str) -> pd.DataFrame:
     return query(pipeline["workspace"], sql)
 
 
 def test_every_data_line_is_loaded_or_quarantined(pipeline):
-    _, lines = read_files(pipeline["landing"])
+    valid, lines = read_files(pipeline["landing"])
     ledger = marts(pipeline, "select file_name, rows_loaded, rows_quarantined from raw.load_ledger")
     got = {r.file_name: r.rows_loaded + r.rows_quarantined for r in ledger.itertuples()}
     assert got == lines
+    assert ledger.rows_loaded.sum() == len(valid) == marts(pipeline, "select count(*) as n from raw.events").n[0]
     manifest = json.loads((pipeline["landing"] / "generation.json").read_text())
     malformed = sum(manifest["dirt"]["malformed_lines"].values())
     assert ledger.rows_quarantined.sum() == malformed
@@ -80,13 +92,8 @@ def test_session_conversion_rate(pipeline, expected):
     assert got.buying / got.n == pytest.approx(sessions.mean(), abs=1e-12)
 
 
-def test_rfm_scores_and_segments(pipeline, expected):
-    # the same pandas oracle as the dbt tests, fed with these independently cleaned events
-    events = expected.drop(columns="event_time").rename(columns={"ts": "event_time", "session_no": "session_start"})
-    users = expected_users(events)
-    want = expected_rfm(users.assign(revenue=users.revenue.round(2))).rename(
-        columns={"days_since_last_purchase": "recency_days", "orders": "frequency", "revenue": "monetary"}
-    )
+def test_rfm_scores_and_segments(pipeline, expected_segments):
+    want = expected_segments
     got = marts(
         pipeline,
         "select user_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment from marts.dim_user_rfm",
@@ -102,20 +109,48 @@ def test_rfm_scores_and_segments(pipeline, expected):
     assert set(want.segment) >= {"Champions", "Lost"}
 
 
-def test_summary_is_printed(pipeline):
+def printed(out: str, label: str) -> list[str]:
+    """The cells after `label` in the row of a printed table that starts with it."""
+    [row] = [line for line in out.splitlines() if re.match(rf"[│┃] {re.escape(label)} +[│┃]", line)]
+    return [cell.strip() for cell in row.strip("│┃ ").split("│")[1:]]
+
+
+def test_summary_is_printed(pipeline, expected, expected_segments):
     out = pipeline["first"].stdout
-    for text in ("events", "buyers", "session conversion", "RFM segments", "Champions", "warehouse.duckdb"):
-        assert text in out
+    purchases = expected[expected.event_type == "purchase"]
+    sessions = expected.groupby(["user_session", "user_id", "session_no"]).event_type.agg(
+        lambda s: (s == "purchase").any()
+    )
+    assert printed(out, "events") == [f"{len(expected):,}"]
+    assert printed(out, "users") == [f"{expected.user_id.nunique():,}"]
+    buyers = purchases.user_id.nunique()
+    assert printed(out, "buyers") == [f"{buyers:,} ({buyers / expected.user_id.nunique():.1%} of users)"]
+    assert printed(out, "revenue") == [f"{purchases.price.sum():,.2f}"]
+    assert printed(out, "sessions") == [f"{len(sessions):,}"]
+    assert printed(out, "session conversion") == [f"{sessions.mean():.2%}"]
+    segments = expected_segments.groupby("segment").agg(customers=("frequency", "size"), revenue=("monetary", "sum"))
+    for row in segments.itertuples():
+        customers, _, revenue, _ = printed(out, row.Index)
+        assert customers == f"{row.customers:,}" and revenue == f"{row.revenue:,.2f}", row.Index
+    where = pipeline["workspace"] / "warehouse.duckdb"
+    assert f"warehouse: {where}" in out
 
 
 def test_second_run_loads_nothing_and_changes_nothing(pipeline):
-    before = marts(pipeline, "select count(*) as n, sum(revenue) as r from marts.dim_users").iloc[0]
+    tables = ["raw.events", "raw.load_ledger", "marts.fct_events", "marts.fct_sessions", "marts.dim_users",
+              "marts.dim_user_rfm", "marts.dim_products"]  # fmt: skip
+
+    def content(table: str) -> pd.DataFrame:
+        rows = marts(pipeline, f"select * from {table}").drop(columns="built_at", errors="ignore")
+        return rows.sort_values(list(rows.columns)).reset_index(drop=True)
+
+    before = {table: content(table) for table in tables}
     again = estore(pipeline["workspace"], "run", str(pipeline["landing"]))
     assert again.returncode == 0, again.stderr
-    assert "skipped" in again.stdout
-    after = marts(pipeline, "select count(*) as n, sum(revenue) as r from marts.dim_users").iloc[0]
-    assert after.n == before.n and math.isclose(after.r, before.r)
-    assert marts(pipeline, "select count(*) as n from raw.load_ledger").n[0] == 2
+    files = sorted(path.name for path in pipeline["landing"].glob("*.csv.gz"))
+    assert len(files) == 2 and all(re.search(rf"{re.escape(name)} .*skipped", again.stdout) for name in files)
+    for table in tables:
+        pd.testing.assert_frame_equal(content(table), before[table], obj=table)
 
 
 def test_one_cohort_row(pipeline, expected):

@@ -9,6 +9,8 @@ import pytest
 from estore.errors import EstoreError
 from estore.generate import GenerationConfig, generate
 
+from .support import read_dataset
+
 
 @pytest.mark.parametrize(
     ("change", "message"),
@@ -36,6 +38,6 @@ def test_invalid_settings_name_the_option(tmp_path: Path, change: dict, message:
 def test_other_start_months_and_year_rollover(tmp_path: Path) -> None:
     m = generate(tmp_path, GenerationConfig(events=30_000, start="2019-12", months=3, seed=5))
     assert [f["name"] for f in m["files"]] == ["2019-Dec.csv", "2020-Jan.csv", "2020-Feb.csv"]
-    assert m["counts"]["events"] == 30_000
+    assert len(read_dataset(tmp_path).clean) == m["counts"]["events"] == 30_000
     feb = (tmp_path / "2020-Feb.csv").read_text().splitlines()
     assert feb[-1].startswith("2020-02-29 ")  # leap day, and the last day is filled

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from estore.generate import GenerationConfig, generate
 
+from .support import read_dataset
+
 
 def _files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
@@ -49,4 +51,4 @@ def test_progress_reports_up_to_the_target(tmp_path: Path) -> None:
     assert len(calls) == 31  # once per day of October
     done = [d for d, _ in calls]
     assert done == sorted(done) and calls[-1] == (20_000, 20_000)
-    assert m["counts"]["events"] == 20_000
+    assert len(read_dataset(tmp_path).clean) == m["counts"]["events"] == 20_000

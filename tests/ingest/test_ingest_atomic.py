@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -78,8 +80,16 @@ def _start(csv: Path, warehouse: Path) -> subprocess.Popen[str]:
 def _wait_until_loading(proc: subprocess.Popen[str], fraction: float = 0.15) -> None:
     """Read the child's progress until its insert is under way (fraction reported >= fraction)."""
     assert proc.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()  # read on a thread, so a silent child cannot hang the test
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put("")], daemon=True).start()
     deadline = time.monotonic() + 60
-    for line in proc.stdout:
+    while True:
+        try:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            raise AssertionError("the loader reported no progress for 60 s") from None
+        if not line:
+            break
         stage, value = line.split()
         if stage == "loading" and value != "None" and float(value) >= fraction:
             return

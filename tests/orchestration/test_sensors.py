@@ -8,7 +8,7 @@ import re
 import dagster as dg
 import pytest
 
-from estore.orchestration.keys import BUILD_JOB, CUSTOMER_VALUE, FILES, IDENTITY_TAG, LOAD_JOB
+from estore.orchestration.keys import BUILD_JOB, CUSTOMER_VALUE, FILES, IDENTITY_TAG, LOAD_JOB, RAW_EVENTS
 from estore.orchestration.resources import EstoreResource, dbt_resource
 
 from .conftest import ORCHESTRATION_TOML, land
@@ -86,7 +86,11 @@ def test_one_new_file_is_one_partition_and_one_load(setup, generated):
     assert again.run_requests == []
     # the build sensor asks for one build for the load
     build = tick(small, instance, None, {}, name="build_after_loads")
-    assert [r.run_key for r in build.run_requests] == [f"after-loads-{build.cursor}"]
+    [materialization] = instance.fetch_materializations(RAW_EVENTS, limit=10).records
+    assert [(r.run_key, r.tags["estore/loads"]) for r in build.run_requests] == [
+        (f"after-loads-{materialization.storage_id}", "1")
+    ]
+    assert build.cursor == str(materialization.storage_id)
 
 
 def well_formed(line: str) -> bool:

@@ -71,6 +71,11 @@ def tables(warehouse: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
+def stale(got: dict[str, pd.DataFrame], expected: dict[str, pd.DataFrame]) -> list[str]:
+    """The tables that are missing or differ from those of the uninterrupted build."""
+    return [name for name, frame in expected.items() if name not in got or not frame.equals(got[name])]
+
+
 @pytest.fixture(scope="module")
 def before(tmp_path_factory) -> dict:
     """A warehouse holding month one, built; month two (with rows that change month one's sessions
@@ -97,9 +102,7 @@ def test_the_build_after_a_killed_one_equals_an_uninterrupted_build(before, node
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     # the kill left the build half done: some tables differ from the uninterrupted build's
     expected = before["expected"]
-    half = tables(wh)
-    stale = [name for name, frame in expected.items() if name not in half or not frame.equals(half[name])]
-    assert stale
+    assert stale(tables(wh), expected)
 
     build(wh, tmp_path)
     got = tables(wh)
@@ -144,6 +147,7 @@ def test_ctrl_c_during_estore_build_exits_130_and_the_next_build_catches_up(befo
     assert build_process.returncode == 130, f"running when signalled: {running}\n{stderr}\n{after_start[:3000]}"
     assert "interrupted" in stderr and "run the command again" in stderr
     assert "Traceback" not in stderr
+    assert stale(tables(ws / "warehouse.duckdb"), before["expected"])
 
     assert estore_build(ws).wait(timeout=300) == 0
     got = tables(ws / "warehouse.duckdb")
