@@ -62,6 +62,25 @@ def test_bad_rows_are_quarantined_with_line_number_text_and_reason(
     assert query(warehouse, "select rows_loaded, rows_quarantined from raw.load_ledger") == [(len(good), len(BAD))]
 
 
+@pytest.mark.parametrize("name,eol", [("tail.csv", "\n"), ("tail-crlf.csv", "\r\n"), ("tail.csv.gz", "\n")])
+def test_every_bad_line_keeps_its_number_when_the_file_ends_in_an_unterminated_quote(
+    tmp_path: Path, warehouse: Path, name: str, eol: str
+) -> None:
+    """DuckDB numbers cast errors one line too low in such a file; the loader numbers them again."""
+    plain, expected = _mixed_file(tmp_path / "plain.csv")
+    lines = data_lines(plain) + ['2019-10-01 00:00:05 UTC,view,1,2,"open,,1.00,5,s', good_line(7), good_line(8)]
+    f = write_csv(tmp_path / name, lines, eol=eol)
+    opened = len(lines) - 1  # the line number of the open quote (the header is line 1)
+    expected |= {
+        n: (lines[n - 2], f"unterminated quote (quoted value opened on line {opened})")
+        for n in range(opened, opened + 3)
+    }
+    [r] = load([str(f)], warehouse)
+    rows = query(warehouse, "select line_number, raw_line, reason from raw.quarantine order by 1")
+    assert rows == [(n, *v) for n, v in sorted(expected.items())]
+    assert (r.rows_loaded, r.rows_quarantined) == (len(lines) - len(expected), len(expected))
+
+
 def test_line_numbers_match_the_file(tmp_path: Path, warehouse: Path) -> None:
     f, expected = _mixed_file(tmp_path / "mixed.csv")
     load([str(f)], warehouse)

@@ -297,7 +297,7 @@ def _load_csv(
     with QueryProgress(con, lambda f: emit("loading", int(f * size * per_byte), f)):
         inserted = con.execute(sql).fetchone()[0]  # type: ignore[index]
     emit("quarantine", int(inserted), 1.0)
-    quarantined = quarantine.csv_rejects_to_quarantine(con, load_id, str(file))
+    quarantined = quarantine.csv_rejects_to_quarantine(con, load_id, str(file), gzipped=kind == "csv.gz")
     negative = con.execute("delete from raw.events where load_id = ? and price < 0", [load_id]).fetchone()[0]  # type: ignore[index]
     if negative:
         # Rare: find the lines of the negative prices with a rescan that reads price as an

@@ -4,10 +4,19 @@ CSV: DuckDB's CSV reader stores every row it cannot parse or cast in a rejects t
 (store_rejects) with its line number (1-based, the header is line 1), the raw line and the
 error; those are turned into one quarantine row per line here. Negative prices parse fine,
 so they are found after the insert and located by a second, rare scan (see loader).
+
+DuckDB 2.0.0 numbers the lines of cast errors one too low when the file also has an
+unterminated quote, so two bad lines can share a number; the byte offset of each line is
+right. When a file has an unterminated quote, or two different lines share a number, the
+lines are numbered again from those offsets by counting the newlines before each (a rare
+second read of the file, up to its last rejected line).
+
 Parquet: rows are checked in SQL and quarantined with their 1-based row number.
 """
 
 from __future__ import annotations
+
+import gzip
 
 import duckdb
 
@@ -15,6 +24,7 @@ REJECTS_TABLE = "estore_rejects"
 REJECTS_SCAN = "estore_reject_scans"
 NEG_REJECTS_TABLE = "estore_negative_rejects"
 NEG_REJECTS_SCAN = "estore_negative_reject_scans"
+CHUNK_BYTES = 1 << 24
 
 # The offending value, as DuckDB quotes it in a CAST error message.
 _VALUE = """regexp_extract(error_message, 'Could not convert string "(.*)" to', 1)"""
@@ -41,7 +51,7 @@ end
 """
 
 
-def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path: str) -> int:
+def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path: str, gzipped: bool) -> int:
     """Move the CSV reader's rejects into raw.quarantine, one row per physical line; returns the count.
 
     A line with several errors gets them joined with '; '. Wrong column counts say how many
@@ -49,6 +59,13 @@ def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path
     rejected value: it is split back into its lines, each quarantined with its own number, so
     rows_loaded + rows_quarantined still equals the data lines of the file.
     """
+    (suspect,) = con.execute(
+        f"""select bool_or(error_type = 'UNQUOTED VALUE')
+                or count(distinct line) <> count(distinct line_byte_position)
+            from {REJECTS_TABLE}"""
+    ).fetchone()  # type: ignore[misc]
+    if suspect:
+        _number_lines_from_offsets(con, path, gzipped)
     n = con.execute(
         f"""
         insert into raw.quarantine (load_id, path, line_number, raw_line, reason)
@@ -108,6 +125,34 @@ def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path
         [load_id, path, load_id, path],
     ).fetchone()[0]  # type: ignore[index]
     return int(n)
+
+
+def _number_lines_from_offsets(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool) -> None:
+    """Set each reject's line to 1 + the newlines before its line_byte_position.
+
+    DuckDB's offset of a line lies between the newline that ends the line before and the line's
+    last byte (it is one past the line's first byte for LF endings, on it for CRLF), so counting
+    the newlines strictly before it gives the line's number either way.
+    """
+    offsets = [
+        o for (o,) in con.execute(f"select distinct line_byte_position from {REJECTS_TABLE} order by 1").fetchall()
+    ]
+    numbers: list[tuple[int, int]] = []
+    newlines, read = 0, 0
+    with (gzip.open if gzipped else open)(path, "rb") as f:
+        for offset in offsets:  # ascending: one pass over the file, up to the last offset
+            while read < offset and (chunk := f.read(min(CHUNK_BYTES, offset - read))):
+                newlines += chunk.count(b"\n")
+                read += len(chunk)
+            numbers.append((offset, newlines + 1))
+    con.execute("create or replace temp table estore_reject_lines (line_byte_position ubigint, line ubigint)")
+    con.executemany("insert into estore_reject_lines values (?, ?)", numbers)
+    con.execute(
+        f"""update {REJECTS_TABLE} set line = numbered.line
+            from estore_reject_lines as numbered
+            where {REJECTS_TABLE}.line_byte_position = numbered.line_byte_position"""
+    )
+    con.execute("drop table estore_reject_lines")
 
 
 def rejected_line_count(con: duckdb.DuckDBPyConnection) -> int:
