@@ -78,6 +78,13 @@ def test_bad_settings_are_printed_whole_without_traceback(tmp_path):
     assert not (tmp_path / "other" / "dbt").exists()  # stopped before dbt ran
     out = estore(tmp_path / "ws" / "estore.toml", "summary")
     assert out.returncode == 1 and "is a file, not a folder" in out.stderr and "Traceback" not in out.stderr
+    (tmp_path / "good.csv").write_text(HEADER + ROW)
+    out = estore(tmp_path / "ws" / "estore.toml" / "inside", "load", str(tmp_path / "good.csv"))
+    assert out.returncode == 1 and "estore.toml is a file, not a folder" in out.stderr and "Traceback" not in out.stderr
+    # a folder nobody can create, not even root: /proc takes no new entries
+    out = estore(Path("/proc/estore-workspace"), "load", str(tmp_path / "good.csv"))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "cannot create the folder /proc/estore-workspace for the warehouse" in out.stderr
 
 
 def test_ui_refuses_a_port_in_use(tmp_path):

@@ -66,8 +66,10 @@ def test_paths_are_inside_workspace(tmp_path):
 
 def test_workspace_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "ws").write_text("not a folder")
-    with pytest.raises(EstoreError, match=r"workspace .*/ws is a file, not a folder"):
+    with pytest.raises(EstoreError, match=r"^workspace \S*/ws is a file, not a folder"):
         load_settings(tmp_path / "ws")
+    with pytest.raises(EstoreError, match=r"^workspace \S*/ws/sub/dir: \S*/ws is a file, not a folder"):
+        load_settings(tmp_path / "ws" / "sub" / "dir")
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from typer.core import TyperGroup
 from estore.errors import EstoreError
 from estore.settings import Settings, load_settings, parse_var
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # long paths and messages stay on one line; tables still fit the width
+err = Console(stderr=True, soft_wrap=True)
 
 
 class _Commands(TyperGroup):

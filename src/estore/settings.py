@@ -106,8 +106,10 @@ def load_settings(workspace: Path | str | None = None, cli_vars: dict[str, Any] 
     message naming the option, variable or file and setting.
     """
     ws = Path(workspace or os.environ.get("ESTORE_WORKSPACE") or DEFAULT_WORKSPACE).expanduser().resolve()
-    if ws.exists() and not ws.is_dir():
-        raise EstoreError(f"workspace {ws} is a file, not a folder; pass --workspace (or ESTORE_WORKSPACE) a folder")
+    existing = next(folder for folder in (ws, *ws.parents) if folder.exists())
+    if not existing.is_dir():
+        where = f"workspace {ws}" if existing == ws else f"workspace {ws}: {existing}"
+        raise EstoreError(f"{where} is a file, not a folder; pass --workspace (or ESTORE_WORKSPACE) a folder")
     path = ws / CONFIG_FILE
     config = _read_config(path)
     duck = config.get("duckdb", {})

@@ -56,7 +56,13 @@ def connect(
     if threads:
         config["threads"] = threads
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise EstoreError(
+                f"cannot create the folder {path.parent} for the warehouse ({error.strerror}); "
+                "pass --workspace (or ESTORE_WORKSPACE) a folder you can write to"
+            ) from None
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as error:
