@@ -31,6 +31,22 @@ SCHEMA = "marts"
 NOT_SERVED = frozenset({"fct_events", "fct_sessions"})
 
 
+# The warehouse is written (and so its file is modified) by every load and build; the snapshot
+# file is renamed into place after them. A warehouse modified this long after the snapshot has
+# changes that are not published yet (a load or build is running, or did not finish).
+STALE_AFTER_SECONDS = 30
+
+
+def has_unpublished_changes(settings: Settings) -> bool:
+    """Whether the warehouse was modified after the serving snapshot was published."""
+    try:
+        warehouse = settings.warehouse.stat().st_mtime
+        serving = settings.serving.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    return warehouse > serving + STALE_AFTER_SECONDS
+
+
 @dataclass(frozen=True)
 class Published:
     path: Path

@@ -16,9 +16,13 @@ def validate_clv(settings: Settings, calibration_end: str):
 
     The summary model writes to `marts.clv_calibration_summary` when the var
     `clv_calibration_end` is set, so the production `clv_customer_summary` is left alone.
-    Returns an `estore.clv.HoldoutReport`; its tables land in `marts.clv_holdout_*`.
+    Returns an `estore.clv.HoldoutReport`; its tables land in `marts.clv_holdout_*`. When the
+    serving snapshot held everything the warehouse did, it is published again with them, so the
+    dashboard does not take the validation for an unfinished build; otherwise (files loaded but
+    not built, a build that did not finish) it is left for the next `estore build`.
     """
     from estore.clv import validate_holdout
+    from estore.serving import has_unpublished_changes, publish
     from estore.transform import build
 
     try:
@@ -26,6 +30,7 @@ def validate_clv(settings: Settings, calibration_end: str):
     except ValueError as exc:
         raise EstoreError(f"--calibration-end {calibration_end!r}: expected a date as YYYY-MM-DD") from exc
     require_built(settings.warehouse)
+    republish = settings.serving.exists() and not has_unpublished_changes(settings)
     build(
         settings.warehouse,
         settings.workspace,
@@ -51,4 +56,7 @@ def validate_clv(settings: Settings, calibration_end: str):
                 f"--calibration-end {end}: {side}; pick a date between the first and the last event "
                 f"({first} .. {last}), e.g. a few months before the last"
             )
-        return validate_holdout(con, summary_table=CALIBRATION_SUMMARY)
+        report = validate_holdout(con, summary_table=CALIBRATION_SUMMARY)
+    if republish:
+        publish(settings)
+    return report

@@ -4,10 +4,17 @@ buyer's repeat purchases from BG/NBD and spend from Gamma-Gamma, and records the
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+
+from estore.serving import has_unpublished_changes
+from estore.settings import load_settings
 
 from .support import clean_events, estore, query
 
@@ -120,3 +127,26 @@ def test_a_calibration_end_outside_the_data_names_the_span(clv, end, problem):
     first, last = clv["span"]
     want = f"--calibration-end {end}: {problem}; pick a date between the first and the last event ({first} .. {last})"
     assert want in " ".join(out.stderr.split())
+
+
+def served(workspace, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(workspace / "serving.duckdb"), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def test_validation_is_published_only_over_a_snapshot_with_nothing_pending(clv, tmp_path):
+    """Over an up-to-date snapshot, validate-clv publishes again (with its tables), so the dashboard
+    does not take it for an unfinished build; with changes pending it leaves the snapshot alone."""
+    summary = "select customers, holdout_days, actual_total from marts.clv_holdout_summary"
+    pd.testing.assert_frame_equal(served(clv["ws"], summary), query(clv["ws"], summary))
+    assert not has_unpublished_changes(load_settings(clv["ws"]))
+
+    ws = tmp_path / "ws"
+    shutil.copytree(clv["ws"], ws)
+    long_ago = time.time() - 3600  # the warehouse changed after the snapshot: a build did not finish, say
+    os.utime(ws / "serving.duckdb", (long_ago, long_ago))
+    assert has_unpublished_changes(load_settings(ws))
+    out = estore(ws, "validate-clv", "--calibration-end", "2020-01-15")
+    assert out.returncode == 0, out.stderr
+    assert query(ws, summary).holdout_days[0] == served(ws, summary).holdout_days[0] + 16
+    assert has_unpublished_changes(load_settings(ws))

@@ -11,12 +11,11 @@ import streamlit as st
 from estore import exports
 from estore.dashboard import data
 from estore.dashboard.filters import Filters
+from estore.serving import has_unpublished_changes
 from estore.settings import Settings
 
 ALL_CATEGORIES = "All categories"
 ALL_SEGMENTS = "All segments"
-# the warehouse written this long after the snapshot means a load or build ran since
-STALE_AFTER_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -76,21 +75,12 @@ def build_note(ctx: Context) -> None:
         f"{info.data_to:%d %b %Y} · {info.events:,} events from {info.files_loaded:,} files · "
         f"showing {ctx.filters.describe()}"
     )
-    if _warehouse_changed_since_publish(ctx.settings):
+    if has_unpublished_changes(ctx.settings):
         st.info(
             "The warehouse has changed since this data was published: a load or build is running, or the last "
             f"one did not finish. You are seeing the last good build ({info.built_at:%Y-%m-%d %H:%M:%S} UTC); "
             "the new numbers appear when `estore build` publishes them."
         )
-
-
-def _warehouse_changed_since_publish(settings: Settings) -> bool:
-    try:
-        warehouse = settings.warehouse.stat().st_mtime
-        serving = settings.serving.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    return warehouse > serving + STALE_AFTER_SECONDS
 
 
 def page_title(title: str, ctx: Context) -> None:
