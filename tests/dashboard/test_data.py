@@ -75,3 +75,19 @@ def test_unknown_filter_values_are_refused_with_the_known_ones(workspace):
         data.filters_for(settings, info, category="toys")
     with pytest.raises(EstoreError, match="ends before it starts"):
         data.filters_for(settings, info, date_from=date(2019, 11, 2), date_to=date(2019, 11, 1))
+
+
+def test_churn_comparison_leaves_unscored_segments_unknown(workspace, monkeypatch):
+    """Customers without P(alive) (no CLV fit yet) are unknown, not zero customers alive."""
+    settings = load_settings(workspace)
+    f = data.build_info(settings).full_range()
+    members = data.customers(settings, f)
+    unscored = members.segment.value_counts().index[0]
+    members.loc[members.segment == unscored, "p_alive"] = float("nan")
+    monkeypatch.setattr(data, "customers", lambda *_: members.copy())
+    got = data.churn_comparison(settings, f).set_index("segment")
+    assert pd.isna(got.loc[unscored, "expected_customers_alive"])
+    scored = members[members.segment != unscored].groupby("segment").p_alive.sum()
+    assert got.expected_customers_alive.drop(unscored).to_numpy() == pytest.approx(
+        scored.loc[got.index.drop(unscored)].to_numpy()
+    )

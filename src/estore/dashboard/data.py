@@ -354,9 +354,12 @@ def churn_comparison(settings: Settings, f: Filters) -> pd.DataFrame:
             rule_churned_customers=("is_churned", "sum"),
             mean_probabilistic_churn=("probabilistic_churn", "mean"),
             expected_customers_alive=("p_alive", "sum"),
+            scored=("p_alive", "count"),
         )
         .reset_index()
     )
+    # no P(alive) in a segment (no fit yet): unknown, not zero customers alive
+    out["expected_customers_alive"] = out.expected_customers_alive.where(out.pop("scored") > 0)
     out["rule_churn_rate"] = out.rule_churned_customers / out.customers
     out["rule_customers_alive"] = out.customers - out.rule_churned_customers
     order = segments(settings)[["segment", "segment_order"]]

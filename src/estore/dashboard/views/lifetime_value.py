@@ -18,8 +18,9 @@ def render(ctx: ui.Context) -> None:
     scored = customers.dropna(subset=["predicted_clv"])
     if fit is None or scored.empty:
         st.info(
-            "No customer-value predictions for these customers yet: the BG/NBD and Gamma-Gamma fit needs repeat "
-            "buyers. Load more history and run `estore build`."
+            "No customer-value predictions yet: no BG/NBD and Gamma-Gamma fit has succeeded in this workspace. "
+            "A fit needs at least 100 customers and 10 repeat buyers; `estore build` prints why the last one "
+            "failed. Load more history and run `estore build`."
             if fit is None
             else "No customer with a CLV prediction matches these filters. Widen the filters."
         )
