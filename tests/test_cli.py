@@ -16,8 +16,8 @@ HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price
 ROW = "2019-10-01 00:00:04 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde-8bb3\n"
 
 
-def estore(workspace: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
+def estore(workspace: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200", **(env or {})}
     command = [sys.executable, "-m", "estore", "--workspace", str(workspace), *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
 
@@ -57,6 +57,11 @@ def test_summary_without_warehouse(tmp_path):
 def test_bad_calibration_date_and_bad_var(tmp_path):
     out = estore(tmp_path / "ws", "validate-clv", "--calibration-end", "31/01/2020")
     assert out.returncode == 1 and "YYYY-MM-DD" in out.stderr
+    out = estore(tmp_path / "ws", "validate-clv", "--calibration-end", "2019-11-31")
+    assert (
+        out.returncode == 1
+        and "'2019-11-31': expected a date as YYYY-MM-DD (day is out of range for month)" in out.stderr
+    )
     out = estore(tmp_path / "ws", "build", "--var", "churn_days")
     assert out.returncode == 1 and "KEY=VALUE" in out.stderr
 
@@ -167,3 +172,19 @@ def test_paths_are_printed_as_they_are(tmp_path):
     out = estore(tmp_path / "[red]ws", "generate", "--out", str(landing), "--events", "2000", "--months", "1")
     assert out.returncode == 0, out.stderr
     assert f"manifest: {landing / 'generation.json'}" in out.stdout
+
+
+def test_out_of_memory_names_the_settings_and_keeps_nothing(tmp_path):
+    (tmp_path / "good.csv").write_text(HEADER + ROW * 20_000)
+    out = estore(tmp_path / "ws", "load", str(tmp_path / "good.csv"), env={"ESTORE_MEMORY_LIMIT": "1MB"})
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "Out of Memory Error" in out.stderr and "ESTORE_MEMORY_LIMIT" in out.stderr
+    assert "memory_limit under [duckdb] in <workspace>/estore.toml" in out.stderr
+    with duckdb.connect(str(tmp_path / "ws" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "select (select count(*) from raw.events), (select count(*) from raw.load_ledger)"
+        ).fetchone() == (0, 0)
+    out = estore(tmp_path / "ws", "load", str(tmp_path / "good.csv"))  # enough memory: it loads once
+    assert out.returncode == 0, out.stderr
+    with duckdb.connect(str(tmp_path / "ws" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.events").fetchone() == (20_000,)

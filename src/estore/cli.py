@@ -286,9 +286,11 @@ def report(
 @app.command()
 def export(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option(help="File to write; the format follows --format.")],
+    out: Annotated[Path, typer.Option(help="File to write, .csv or .parquet.")],
     segment: Annotated[str | None, typer.Option(help="RFM segment, e.g. 'At Risk'; all customers if unset.")] = None,
-    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    format: Annotated[
+        str | None, typer.Option("--format", help="csv or parquet; by default from --out's suffix, else csv.")
+    ] = None,
     date_from: FromOption = None,
     date_to: ToOption = None,
     category: CategoryOption = None,
@@ -296,7 +298,7 @@ def export(
     """Export a customer list (user_id, segment, RFM, revenue, predicted CLV, P(alive)) for marketing tools.
 
     With --from/--to/--category only the customers who bought then and there.
-    Example: estore export --segment 'At Risk' --format parquet --out at_risk.parquet
+    Example: estore export --segment 'At Risk' --out at_risk.parquet
     """
     from estore import exports
     from estore.dashboard import data
@@ -312,7 +314,7 @@ def export(
         segment=segment,
     )
     df = exports.customer_list(settings, segment, filters)
-    path = exports.write(df, out, format.lower())
+    path = exports.write(df, out, format)
     console.print(f"{len(df):,} customers written to {escape(str(path.resolve()))}")
 
 
@@ -438,4 +440,17 @@ def main() -> None:
         app()
     except EstoreError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(1)
+    except Exception as exc:
+        import duckdb
+
+        if not isinstance(exc, duckdb.OutOfMemoryException):
+            raise
+        first_line = str(exc).splitlines()[0]
+        advice = (
+            "Give DuckDB more memory with ESTORE_MEMORY_LIMIT (e.g. 8GB) or memory_limit under [duckdb] in "
+            "<workspace>/estore.toml, or use fewer threads (ESTORE_THREADS=1). The step that ran out was rolled "
+            "back; run the command again."
+        )
+        err.print(f"[red]error:[/red] {escape(first_line)}\n{escape(advice)}")
         sys.exit(1)

@@ -44,7 +44,10 @@ def to_bytes(df: pd.DataFrame, fmt: str) -> bytes:
 
 
 def write(df: pd.DataFrame, path: Path, fmt: str | None = None) -> Path:
-    """Write df to path as CSV or Parquet (from the suffix when fmt is None), atomically."""
-    fmt = fmt or path.suffix.lstrip(".").lower()
-    write_atomically(path, to_bytes(df, fmt))
+    """Write df to path as CSV or Parquet, atomically. The format is fmt, else the suffix's
+    (.csv or .parquet), else CSV; a fmt that contradicts a .csv or .parquet suffix is refused."""
+    suffix = path.suffix.lstrip(".").lower()
+    if fmt is not None and suffix in MIME and fmt.lower() != suffix:
+        raise EstoreError(f"--format {fmt} does not match --out {path}: name the file .{fmt.lower()}, or drop --format")
+    write_atomically(path, to_bytes(df, (fmt or (suffix if suffix in MIME else "csv")).lower()))
     return path

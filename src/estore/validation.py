@@ -28,7 +28,7 @@ def validate_clv(settings: Settings, calibration_end: str):
     try:
         end = date.fromisoformat(calibration_end)
     except ValueError as exc:
-        raise EstoreError(f"--calibration-end {calibration_end!r}: expected a date as YYYY-MM-DD") from exc
+        raise EstoreError(f"--calibration-end {calibration_end!r}: expected a date as YYYY-MM-DD ({exc})") from None
     require_built(settings.warehouse)
     republish = settings.serving.exists() and not has_unpublished_changes(settings)
     build(
@@ -47,6 +47,8 @@ def validate_clv(settings: Settings, calibration_end: str):
             first, last = con.execute(
                 "select cast(min(session_start) as date), cast(max(session_end) as date) from marts.fct_sessions"
             ).fetchone()
+            if first is None:
+                raise EstoreError("no events in the warehouse yet: `estore run FILES...` first, then validate")
             side = (
                 "no purchases up to this date to fit on"
                 if not customers

@@ -75,6 +75,11 @@ def test_unknown_filter_values_are_refused_with_the_known_ones(workspace):
         data.filters_for(settings, info, category="toys")
     with pytest.raises(EstoreError, match="ends before it starts"):
         data.filters_for(settings, info, date_from=date(2019, 11, 2), date_to=date(2019, 11, 1))
+    span = f"the data runs from {info.data_from} to {info.data_to}"
+    with pytest.raises(EstoreError, match=f"^--from 2019-12-01 is after the last day with data; {span}$"):
+        data.filters_for(settings, info, date_from=date(2019, 12, 1))
+    with pytest.raises(EstoreError, match=f"^--to 2019-09-30 is before the first day with data; {span}$"):
+        data.filters_for(settings, info, date_to=date(2019, 9, 30))
 
 
 def test_churn_comparison_leaves_unscored_segments_unknown(workspace, monkeypatch):

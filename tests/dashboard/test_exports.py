@@ -61,3 +61,14 @@ def test_export_to_an_unwritable_path_is_named_and_an_existing_file_kept(workspa
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"--out {tmp_path / 'taken' / 'x.csv'}: cannot write it" in result.stderr.replace("\n", "")
     assert (tmp_path / "taken").read_text() == "a file, not a folder"
+
+
+def test_the_format_follows_the_file_name_and_a_contradiction_is_refused(workspace, tmp_path):
+    want = expected.segment_customers(workspace, "Lost")
+    result = estore(workspace, "export", "--segment", "Lost", "--out", str(tmp_path / "lost.parquet"))
+    assert result.returncode == 0, result.stderr
+    assert pd.read_parquet(tmp_path / "lost.parquet").sort_values("user_id").user_id.tolist() == want.user_id.tolist()
+    result = estore(workspace, "export", "--format", "parquet", "--out", str(tmp_path / "lost.csv"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"--format parquet does not match --out {tmp_path / 'lost.csv'}" in result.stderr.replace("\n", "")
+    assert not (tmp_path / "lost.csv").exists()

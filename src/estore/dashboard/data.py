@@ -98,6 +98,11 @@ def filters_for(
         raise EstoreError(f"unknown top-level category {category!r}; known: {', '.join(known)}")
     if segment is not None and segment not in (known := buyer_segments(settings)):
         raise EstoreError(f"unknown segment {segment!r}; known: {', '.join(known)}")
+    span = f"the data runs from {info.data_from} to {info.data_to}"
+    if date_from is not None and date_to is None and date_from > info.data_to:
+        raise EstoreError(f"--from {date_from} is after the last day with data; {span}")
+    if date_to is not None and date_from is None and date_to < info.data_from:
+        raise EstoreError(f"--to {date_to} is before the first day with data; {span}")
     try:
         return Filters(date_from or info.data_from, date_to or info.data_to, category, segment)
     except ValueError as exc:
