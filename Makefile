@@ -1,6 +1,8 @@
 # The two commands a newcomer needs: `make run` and `make test`. Everything else is optional.
 PYTHON    ?= python3
 WORKSPACE ?= estore-data
+# EVENTS and MONTHS shape the sample a new workspace is generated with; a workspace keeps its
+# sample, so for another size name another one: make run WORKSPACE=big EVENTS=10000000
 EVENTS    ?= 3000000
 MONTHS    ?= 2
 UV        := .tools/bin/uv

@@ -66,6 +66,14 @@ def test_bad_calibration_date_and_bad_var(tmp_path):
     assert out.returncode == 1 and "KEY=VALUE" in out.stderr
 
 
+def test_generate_warns_of_event_files_it_did_not_write(tmp_path):
+    out = estore(tmp_path / "ws", "generate", "--out", str(tmp_path / "g"), "--events", "5000", "--months", "2")
+    assert out.returncode == 0 and "also holds" not in out.stderr
+    out = estore(tmp_path / "ws", "generate", "--out", str(tmp_path / "g"), "--events", "5000", "--months", "1")
+    assert out.returncode == 0
+    assert "also holds 1 event file(s) this run did not write (2019-Nov.csv)" in out.stderr
+
+
 def test_generate_rejects_bad_option(tmp_path):
     out = estore(tmp_path / "ws", "generate", "--out", str(tmp_path / "g"), "--months", "0")
     assert out.returncode == 1 and "--months" in out.stderr

@@ -126,6 +126,16 @@ def generate(
         table.add_row(f["name"], f"{f['rows']:,}", f"{f['bytes'] / 1e6:,.1f}")
     console.print(table)
     console.print(f"manifest: {escape(str(Path(out) / 'generation.json'))}")
+    from estore.ingest.discover import discover
+
+    written = {str((Path(out) / f["name"]).resolve()) for f in manifest["files"]}
+    others = [Path(path).name for path in discover([out]) if path not in written]
+    if others:
+        err.print(
+            f"[yellow]{escape(str(out))} also holds {len(others)} event file(s) this run did not write "
+            f"({escape(', '.join(others[:5]))}{', ...' if len(others) > 5 else ''}): loading the folder would load "
+            "them too; remove them, or generate into an empty folder[/yellow]"
+        )
 
 
 @app.command()
