@@ -389,8 +389,9 @@ def _load(settings: Settings, paths: list[str], replace: bool):
         )
     console.print(table)
     for r in results:
-        if r.message:
-            console.print(f"{escape(Path(r.path).name)}: {escape(r.message)}", soft_wrap=True)
+        if r.message:  # a refusal names the file's whole path itself
+            text = r.message if r.status == "refused" else f"{Path(r.path).name}: {r.message}"
+            console.print(escape(text))
     return results
 
 

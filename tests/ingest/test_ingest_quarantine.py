@@ -147,6 +147,7 @@ def test_gzip_file_named_csv_is_refused_with_the_fix(tmp_path: Path, warehouse: 
         (HEADER + ",extra", ["unexpected column(s) 'extra'"]),
         (HEADER.replace("product_id,category_id", "category_id,product_id"), ["wrong order"]),
         (HEADER.replace("price", "Price"), ["missing column(s) price", "unexpected column(s) 'Price'"]),
+        (HEADER.replace(",", ";"), ["the columns are separated by semicolons; REES46 files separate them by commas"]),
     ],
 )
 def test_wrong_header_is_refused_whole(tmp_path: Path, warehouse: Path, header: str, words: list[str]) -> None:

@@ -69,6 +69,9 @@ def header_difference(found: list[str] | tuple[str, ...]) -> str | None:
     found = list(found)
     if found == expected:
         return None
+    for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+        if len(found) == 1 and found[0].split(separator) == expected:
+            return f"the columns are separated by {name}; REES46 files separate them by commas (re-export it as CSV)"
     problems = []
     missing = [c for c in expected if c not in found]
     extra = [c for c in found if c not in expected]
