@@ -15,7 +15,7 @@ from estore.clv import (
     fit_bgnbd,
     p_alive,
 )
-from estore.clv.bgnbd import log_likelihood
+from estore.clv.bgnbd import _expected_if_alive_direct, log_likelihood
 
 from .support import lifetimes_bgnbd, simulate
 
@@ -158,6 +158,110 @@ def test_p_alive_edge_cases():
     assert p_alive(params, 3000, 78.0, 78.0) == pytest.approx(1 / (1 + params.a / (params.b + 2999)))
     assert p_alive(params, 3000, 10.0, 78.0) < 1e-100
     assert np.isfinite(expected_transactions(params, 52.0, 3000, 10.0, 78.0))
+
+
+# --- the boundary a, b -> infinity (no heterogeneity in drop-out) ------------------------------
+
+
+def fixed_p_expectation(r: float, alpha: float, p: float, t, x, T):
+    """E[Y(t) | alive] when every customer drops out with the same p: (1 - exp(-lambda p t))/p
+    averaged over lambda ~ Gamma(r+x, alpha+T) is (1 - ((alpha+T)/(alpha+T+p t))^(r+x))/p."""
+    return (1 - ((alpha + T) / (alpha + T + p * t)) ** (r + x)) / p
+
+
+def beta_averaged_fixed_p(params: BgNbdParams, t: float, x: float, T: float) -> float:
+    """E[Y(t) | alive] as the fixed-p expectation averaged over p ~ Beta(a, b+x), by quadrature over
+    +/- 40 standard deviations of that (concentrated) Beta density, normalised numerically. The
+    density is taken relative to its mode, so its logarithm stays small (no rounding noise)."""
+    r, alpha, a, b = params.as_array()
+    bx = b + x
+    mean, mode = a / (a + bx), (a - 1) / (a + bx - 2)
+    sd = np.sqrt(mean * (1 - mean) / (a + bx + 1))
+    lo, hi = max(mean - 40 * sd, 0.0), min(mean + 40 * sd, 1.0)
+
+    def density(p: float) -> float:
+        d = p - mode
+        return np.exp((a - 1) * np.log1p(d / mode) + (bx - 1) * np.log1p(-d / (1 - mode)))
+
+    def quad(f) -> float:
+        points = [mean - sd, mean, mean + sd]
+        return integrate.quad(f, lo, hi, points=points, limit=500, epsabs=0, epsrel=1e-13)[0]
+
+    weighted = quad(lambda p: fixed_p_expectation(r, alpha, p, t, x, T) * density(p))
+    return weighted / quad(density)
+
+
+def test_fixed_p_limit_is_approached_as_a_plus_b_grows():
+    """At a/(a+b) = 3/43 and growing a+b the exact (2F1) predictions approach the fixed-p closed
+    form; the gap is O(1/(a+b)): below CV^2 = (b+x)/(a (a+b+x+1)), the posterior spread of p."""
+    r, alpha = 0.3405, 6.893
+    for x, tx, T, t in [(0, 0.0, 0.0, 1.0), (5, 6.0, 8.0, 1.0), (20, 7.0, 8.0, 4.3)]:
+        gaps = []
+        for a in (30.0, 100.0, 300.0, 1000.0):
+            params = BgNbdParams(r, alpha, a, a * 40 / 3)
+            cv2 = (params.b + x) / (a * (a + params.b + x + 1))
+            assert cv2 > 1e-4  # the 2F1 formula's regime
+            exact = float(expected_transactions(params, t, x, tx, T) / p_alive(params, x, tx, T))
+            limit = fixed_p_expectation(r, alpha, a / (a + params.b), t, x, T)
+            gap = abs(limit / exact - 1)
+            assert gap < 10 * cv2
+            gaps.append(gap)
+        assert gaps == sorted(gaps, reverse=True)
+        assert gaps[-1] < gaps[0] / 20  # a+b grew 33-fold
+        assert gaps[-1] < 5e-4
+    # new customers (x = 0, T = 0)
+    gaps = []
+    for a in (30.0, 300.0, 3000.0):
+        params = BgNbdParams(r, alpha, a, a * 40 / 3)
+        limit = fixed_p_expectation(r, alpha, a / (a + params.b), 1.0, 0, 0.0)
+        gaps.append(abs(limit / float(expected_transactions_unconditional(params, 1.0)) - 1))
+    assert gaps == sorted(gaps, reverse=True) and gaps[-1] < 1e-7
+
+
+# r and alpha as fitted on the repro data (estore generate --events 200000 --months 3 --seed 7,
+# October and November), where the fit ran off to the a, b -> infinity boundary
+BOUNDARY_R, BOUNDARY_ALPHA = 0.3405, 6.893
+
+
+@pytest.mark.parametrize(("a", "b"), [(1_000.0, 13_333.0), (27_091.0, 392_796.0), (1e8, 1.45e9)])
+def test_predictions_at_the_boundary_equal_the_fixed_p_closed_form(a, b):
+    params = BgNbdParams(BOUNDARY_R, BOUNDARY_ALPHA, a, b)
+    p = a / (a + b)
+    x = np.array([0, 0, 1, 1, 2, 5, 20, 3000], dtype=float)
+    tx = np.array([0.0, 0.0, 1.0, 7.5, 3.0, 8.0, 8.5, 8.6])
+    T = np.array([0.0, 8.0, 8.0, 8.0, 8.6, 8.6, 8.6, 8.6])
+    alive = p_alive(params, x, tx, T)
+    # P(alive) with a fixed p: dropping out after the last purchase has odds p/(1-p) ((alpha+T)/(alpha+t_x))^(r+x)
+    odds = p / (1 - p) * ((BOUNDARY_ALPHA + T) / (BOUNDARY_ALPHA + tx)) ** (BOUNDARY_R + x)
+    np.testing.assert_allclose(alive, np.where(x > 0, 1 / (1 + odds), 1.0), rtol=x.max() / b)
+    for t in (30 / 7, 90 / 7, 365 / 7, 200.0):
+        ours = expected_transactions(params, t, x, tx, T)
+        assert np.all(np.isfinite(ours))
+        closed = alive * fixed_p_expectation(BOUNDARY_R, BOUNDARY_ALPHA, p, t, x, T)
+        cv2 = (b + x) / (a * (a + b + x + 1))
+        np.testing.assert_allclose(ours, closed, rtol=float(np.max(3 * cv2 + x / (a + b))))
+        for i in range(len(x)):
+            averaged = float(alive[i]) * beta_averaged_fixed_p(params, t, x[i], T[i])
+            assert float(ours[i]) == pytest.approx(averaged, rel=2 * cv2[i] ** 2 + 1e-9)  # bgnbd docstring
+    new = expected_transactions_unconditional(params, np.array([1.0, 52.0]))
+    averaged = [beta_averaged_fixed_p(params, t, 0, 0.0) for t in (1.0, 52.0)]
+    np.testing.assert_allclose(new, averaged, rtol=2 * (b / (a * (a + b + 1))) ** 2 + 1e-9)
+
+
+def test_expected_transactions_stay_increasing_and_concave_across_the_switch_of_formulas():
+    """At the repro's a, b the 2F1 formula overflows beyond t ~ 0.4 weeks, so a CLV horizon's
+    months mix both formulas. E[Y(t)] must stay increasing and concave in t (the purchase rate
+    of survivors, E[lambda exp(-lambda p t)], decreases), with no jump where the formula changes."""
+    params = BgNbdParams(BOUNDARY_R, BOUNDARY_ALPHA, 27_091.0, 392_796.0)
+    t = np.concatenate([np.linspace(0.05, 2.0, 40), 4.348 * np.arange(1, 13)])
+    for x, tx, T in [(0, 0.0, 8.0), (3, 5.0, 8.0)]:
+        with np.errstate(all="ignore"):
+            direct = _expected_if_alive_direct(BOUNDARY_R, BOUNDARY_ALPHA, params.a, params.b, t, x, T)
+        assert np.isfinite(direct[0]) and not np.isfinite(direct[-1])  # the grid crosses the switch
+        values = np.array([float(expected_transactions(params, ti, x, tx, T)) for ti in t])
+        slopes = np.diff(values) / np.diff(t)
+        assert np.all(slopes > 0)
+        assert np.all(np.diff(slopes) < 1e-9 * slopes[1:])
 
 
 # --- failures ---------------------------------------------------------------------------------

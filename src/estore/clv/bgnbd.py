@@ -28,9 +28,29 @@ a = 1 the formula is 0/0 with a finite limit (the expectation is analytic in a);
 |a-1| < A_EPS we interpolate linearly between a = 1 -/+ A_EPS, where the direct formula is
 accurate to ~1e-11 and the interpolation error is O(A_EPS^2).
 
+Large a and b (the boundary a, b -> inf at fixed a/(a+b): everyone has the same drop-out
+probability). The likelihood then pins down only a/(a+b), so the MLE can stop far out along that
+ridge, and the 2F1 above overflows (0 * inf) once (a-1) ln(1 + t/(alpha+T)) > ~700. Given alive,
+lambda ~ Gamma(r+x, alpha+T) and p ~ Beta(a, b+x) independently, and E[Y(t) | lambda, p] =
+(1 - exp(-lambda p t))/p; averaging over lambda,
+
+    E[Y(t) | x, t_x, T, alive] = E_p[g(p)],   g(p) = (1 - (1 + p k)^-(r+x)) / p,   k = t/(alpha+T)
+
+(the bracket formula is this expectation in closed form). Beta(a, b+x) has mean p_hat = a/(a+b+x)
+and variance v = p_hat (1 - p_hat)/(a+b+x+1), so expanding g about p_hat
+
+    E_p[g(p)] = g(p_hat) + g''(p_hat) v/2 + O(v^2)
+
+g(p_hat) is the fixed-p limit (1/p)(1 - ((alpha+T)/(alpha+T+p t))^(r+x)). Each lambda's term is
+c phi(c p) with c = lambda t, phi(u) = (1 - e^-u)/u and u^2 phi''(u) <= 2 phi(u), so the v/2 term is
+between 0 and CV2 = v/p_hat^2 = (b+x)/(a (a+b+x+1)) times g; the error left is ~CV2^2 (measured
+below 2 CV2^2). The expansion replaces the bracket formula where CV2 <= LIMIT_CV2 (error < 2e-10,
+no worse than the 2F1's own rounding there) and, where the bracket formula is not finite, up to
+CV2 <= FALLBACK_CV2 (error < 2e-4; the 2F1 overflows only for large a, where CV2 < 1/a is small).
+
 P(alive | x, t_x, T) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)), computed
-as expit(-log of the second term). The unconditional E[X(t)] is the same bracket with x = 0,
-T = 0.
+as expit(-log of the second term); it needs no special case at large a, b. The unconditional
+E[X(t)] is the same bracket (or expansion) with x = 0, T = 0.
 """
 
 from __future__ import annotations
@@ -45,6 +65,8 @@ from estore.clv.mle import maximize
 from estore.clv.rows import XLevels, group_rows
 
 A_EPS = 1e-5  # below this |a - 1| the expectations are interpolated across a = 1
+LIMIT_CV2 = 1e-5  # at most this squared CV of the posterior p: the large-(a, b) expansion
+FALLBACK_CV2 = 1e-2  # ... or at most this, where the 2F1 formula is not finite
 MIN_CUSTOMERS = 100  # fewer customers cannot pin down four parameters
 MIN_REPEAT_BUYERS = 10  # the drop-out process (a, b) is only identified through repeat buyers
 
@@ -228,12 +250,17 @@ def expected_transactions_unconditional(params: BgNbdParams, t) -> np.ndarray:
 
 def _expected_if_alive(params: BgNbdParams, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     r, alpha, a, b = params.as_array()
-    if abs(a - 1.0) >= A_EPS:
-        return _expected_if_alive_direct(r, alpha, a, b, t, x, T)
-    lo = _expected_if_alive_direct(r, alpha, 1.0 - A_EPS, b, t, x, T)
-    hi = _expected_if_alive_direct(r, alpha, 1.0 + A_EPS, b, t, x, T)
-    weight = (a - (1.0 - A_EPS)) / (2 * A_EPS)
-    return lo + weight * (hi - lo)
+    if abs(a - 1.0) < A_EPS:
+        lo = _expected_if_alive_direct(r, alpha, 1.0 - A_EPS, b, t, x, T)
+        hi = _expected_if_alive_direct(r, alpha, 1.0 + A_EPS, b, t, x, T)
+        weight = (a - (1.0 - A_EPS)) / (2 * A_EPS)
+        return lo + weight * (hi - lo)
+    direct = _expected_if_alive_direct(r, alpha, a, b, t, x, T)
+    cv2 = (b + x) / (a * (a + b + x + 1))  # squared coefficient of variation of p ~ Beta(a, b+x)
+    expand = (cv2 <= LIMIT_CV2) | (~np.isfinite(direct) & (cv2 <= FALLBACK_CV2))
+    if not np.any(expand):
+        return direct
+    return np.where(expand, _expected_if_alive_large_ab(r, alpha, a, b, t, x, T), direct)
 
 
 def _expected_if_alive_direct(
@@ -248,6 +275,22 @@ def _expected_if_alive_direct(
         scale = np.exp((a - 1) * log_1mz)
         f = -np.expm1((a - 1) * log_1mz) - scale * (h - 1.0)
         return c / (a - 1) * f
+
+
+def _expected_if_alive_large_ab(
+    r: float, alpha: float, a: float, b: float, t: np.ndarray, x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """g(p_hat) + g''(p_hat) v/2 with g(p) = q(p)/p, q(p) = 1 - (1 + p k)^-(r+x) (module docstring)."""
+    n = a + b + x
+    p = a / n
+    v = p * (1 - p) / (n + 1)
+    s, k = r + x, t / (alpha + T)
+    log_1pk = np.log1p(p * k)
+    q = -np.expm1(-s * log_1pk)
+    dq = s * k * np.exp(-(s + 1) * log_1pk)
+    d2q = -(s + 1) * k / (1 + p * k) * dq
+    d2g = d2q / p - 2 * dq / p**2 + 2 * q / p**3
+    return q / p + d2g * v / 2
 
 
 def _finite(values: np.ndarray, what: str) -> np.ndarray:
