@@ -17,13 +17,12 @@ def validate_clv(settings: Settings, calibration_end: str):
     The summary model writes to `marts.clv_calibration_summary` when the var
     `clv_calibration_end` is set, so the production `clv_customer_summary` is left alone.
     Returns an `estore.clv.HoldoutReport`; its tables land in `marts.clv_holdout_*`. When the
-    serving snapshot held everything the warehouse did, it is published again with them, so the
-    dashboard does not take the validation for an unfinished build; otherwise (files loaded but
-    not built, a build that did not finish) it is left for the next `estore build`.
+    serving snapshot held everything the warehouse did, it is published again afterwards (also
+    after a validation that failed on the data), so the dashboard does not take the validation for
+    an unfinished build; otherwise (files loaded but not built, a build that did not finish) it is
+    left for the next `estore build`.
     """
-    from estore.clv import validate_holdout
     from estore.serving import has_unpublished_changes, publish
-    from estore.transform import build
 
     try:
         end = date.fromisoformat(calibration_end)
@@ -31,6 +30,21 @@ def validate_clv(settings: Settings, calibration_end: str):
         raise EstoreError(f"--calibration-end {calibration_end!r}: expected a date as YYYY-MM-DD ({exc})") from None
     require_built(settings.warehouse)
     republish = settings.serving.exists() and not has_unpublished_changes(settings)
+    try:
+        report = _holdout(settings, end)
+    except EstoreError:  # a refusal on the data; the production tables are as they were
+        if republish:
+            publish(settings)
+        raise
+    if republish:
+        publish(settings)
+    return report
+
+
+def _holdout(settings: Settings, end: date):
+    from estore.clv import ClvFitError, validate_holdout
+    from estore.transform import build
+
     build(
         settings.warehouse,
         settings.workspace,
@@ -58,7 +72,10 @@ def validate_clv(settings: Settings, calibration_end: str):
                 f"--calibration-end {end}: {side}; pick a date between the first and the last event "
                 f"({first} .. {last}), e.g. a few months before the last"
             )
-        report = validate_holdout(con, summary_table=CALIBRATION_SUMMARY)
-    if republish:
-        publish(settings)
-    return report
+        try:
+            return validate_holdout(con, summary_table=CALIBRATION_SUMMARY)
+        except ClvFitError as error:
+            raise ClvFitError(
+                f"--calibration-end {end}: the fit on the data up to this date failed: {error}. "
+                "A later date gives it more history."
+            ) from None

@@ -129,6 +129,14 @@ def test_a_calibration_end_outside_the_data_names_the_span(clv, end, problem):
     assert want in " ".join(out.stderr.split())
 
 
+def test_a_calibration_period_too_short_to_fit_says_to_pick_a_later_date(clv):
+    out = estore(clv["ws"], "validate-clv", "--calibration-end", "2019-10-02")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    message = " ".join(out.stderr.split())
+    assert "--calibration-end 2019-10-02: the fit on the data up to this date failed: BG/NBD needs at least" in message
+    assert message.endswith("A later date gives it more history.")
+
+
 def served(workspace, sql: str) -> pd.DataFrame:
     with duckdb.connect(str(workspace / "serving.duckdb"), read_only=True) as con:
         return con.execute(sql).df()
