@@ -186,13 +186,13 @@ def filesystem(url: str) -> tuple[Any, str]:
         import fsspec
     except ImportError as exc:  # pragma: no cover - fsspec usually comes with dagster
         raise EstoreError(
-            f"landing {url} is a URL: install the cloud extra (pip install 'estore[cloud]') to read it"
+            f"landing {url} is a URL: install the cloud extra (.tools/bin/uv sync --frozen --extra cloud) to read it"
         ) from exc
     try:
         fs, path = fsspec.core.url_to_fs(url)
     except (ImportError, ValueError) as exc:
         raise EstoreError(
             f"landing {url}: no filesystem for this URL ({exc}); install the cloud extra "
-            "(pip install 'estore[cloud]') for gs:// and s3://"
+            "(.tools/bin/uv sync --frozen --extra cloud) for gs:// and s3://"
         ) from exc
     return fs, path
