@@ -57,3 +57,38 @@ def test_numbers_are_written_for_people():
     assert formatting.change(110, 100) == "+10.0%" and formatting.change(1, 0) is None
     assert formatting.point_change(0.06, 0.05) == "+1.00 pp"
     assert formatting.money(None) == formatting.percent(float("nan")) == "–"
+
+
+def test_funnel_stages_never_widen():
+    """Sessions that bought without a cart event still count as having reached the cart."""
+    f = pd.Series(
+        {"sessions": 1000, "sessions_with_view": 999, "sessions_with_cart": 100, "sessions_with_purchase": 60,
+         "cart_and_purchase_sessions": 45}
+    )  # fmt: skip
+    (stages,) = charts.funnel(f).data
+    assert list(stages.y) == ["Sessions", "Reached the cart", "Purchased"]
+    assert list(stages.x) == [1000, 100 + 60 - 45, 60]
+
+
+def test_rfm_heatmap_shows_every_score_even_without_customers():
+    grid = pd.DataFrame({"r_score": [5, 1, 3], "f_score": [1, 1, 5], "customers": [10, 4, 2]})
+    (heat,) = charts.rfm_heatmap(grid).data
+    assert list(heat.x) == ["F1", "F2", "F3", "F4", "F5"] and list(heat.y) == ["R5", "R4", "R3", "R2", "R1"]
+    z = np.array(heat.z, dtype=float)
+    assert z[0, 0] == 10 and z[4, 0] == 4 and z[2, 4] == 2 and np.isnan(z).sum() == 22
+
+
+def test_category_trend_keeps_the_top_categories_and_sums_the_rest():
+    periods = pd.to_datetime(["2019-10-01", "2019-10-02"])
+    revenue = {"a": [50, 60], "b": [40, 40], "c": [5, 1], "d": [2, 3]}
+    df = pd.DataFrame(
+        [
+            {"period": p, "category_level_1": c, "revenue": v[i]}
+            for c, v in revenue.items()
+            for i, p in enumerate(periods)
+        ]
+    )
+    fig = charts.category_trend(df, top=2)
+    lines = {trace.name: list(trace.y) for trace in fig.data}
+    assert lines == {"a": [50, 60], "b": [40, 40], "Other": [7, 4]}
+    assert "top 2" in fig.layout.title.text

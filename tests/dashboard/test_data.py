@@ -66,6 +66,10 @@ def test_weekly_trend_matches_the_sessions_of_each_week(workspace):
         assert got[column].tolist() == want[column].tolist(), column
     assert got.revenue.to_numpy() == pytest.approx(want.revenue.to_numpy(), abs=0.005)
     assert (weekly.loc[weekly.sessions == 0, ["orders", "buyers", "revenue"]] == 0).all().all()
+    # weeks cut by the first or the last day of the range are marked, so charts do not show a drop
+    first, last = pd.Timestamp(f.date_from), pd.Timestamp(f.date_to)
+    cut = (weekly.index < first) | (weekly.index + pd.Timedelta(days=6) > last)
+    assert weekly.partial.tolist() == cut.tolist() and cut[0] == (first.weekday() != 0)
 
 
 def test_unknown_filter_values_are_refused_with_the_known_ones(workspace):

@@ -45,10 +45,17 @@ def _layout(fig: go.Figure, title: str, height: int = 380, **kwargs) -> go.Figur
 
 
 def trend(df: pd.DataFrame, title: str = "Revenue and orders") -> go.Figure:
-    """Revenue bars with orders as a line on a second axis."""
+    """Revenue bars with orders as a line on a second axis; a period only partly inside the date
+    range (df.partial) is drawn pale, so its smaller total does not read as a drop."""
+    partial = df.partial if "partial" in df else pd.Series(False, index=df.index)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_bar(
-        x=df.period, y=df.revenue, name="Revenue", marker_color=ACCENT, hovertemplate="%{x}<br>%{y:,.2f}<extra></extra>"
+        x=df.period,
+        y=df.revenue,
+        name="Revenue",
+        marker={"color": ACCENT, "opacity": [0.35 if p else 1.0 for p in partial]},
+        customdata=["<br>(part of the period only)" if p else "" for p in partial],
+        hovertemplate="%{x}<br>%{y:,.2f}%{customdata}<extra></extra>",
     )
     fig.add_scatter(
         x=df.period, y=df.orders, name="Orders", mode="lines", line={"color": SECOND, "width": 2}, secondary_y=True
@@ -117,7 +124,12 @@ def customers_by_segment(summary: pd.DataFrame, colors: dict[str, str]) -> go.Fi
 
 
 def rfm_heatmap(grid: pd.DataFrame) -> go.Figure:
-    pivot = grid.pivot(index="r_score", columns="f_score", values="customers").sort_index(ascending=False)
+    """Customers per R and F score; every score from 1 to the highest is shown, empty ones too (tied
+    frequencies, such as many one-time buyers, leave some F scores without customers)."""
+    scores = range(1, int(max(grid.r_score.max(), grid.f_score.max(), 1)) + 1)
+    pivot = grid.pivot(index="r_score", columns="f_score", values="customers").reindex(
+        index=list(scores)[::-1], columns=list(scores)
+    )
     fig = go.Figure(
         go.Heatmap(
             z=pivot.values,
@@ -129,7 +141,9 @@ def rfm_heatmap(grid: pd.DataFrame) -> go.Figure:
             colorbar={"title": "customers"},
         )
     )
-    return _layout(fig, "Customers by recency (R) and frequency (F) score", height=360)
+    fig.update_xaxes(title_text="Frequency score (higher: more orders)", type="category")
+    fig.update_yaxes(title_text="Recency score (higher: more recent)", type="category")
+    return _layout(fig, "Customers by recency (R) and frequency (F) score", height=380)
 
 
 def segment_migration(df: pd.DataFrame) -> go.Figure:
@@ -254,7 +268,10 @@ def churn_by_cohort(df: pd.DataFrame) -> go.Figure:
             y=df.churn_rate,
             marker_color="#e53935",
             customdata=df[["eligible_customers", "churned_customers"]],
-            text=[f"{v:.1%}" if pd.notna(v) else "" for v in df.churn_rate],
+            text=[
+                f"{v:.1%} of {n:,.0f}" if pd.notna(v) else "too recent"
+                for v, n in zip(df.churn_rate, df.eligible_customers, strict=True)
+            ],
             textposition="outside",
             hovertemplate="%{x}: %{y:.1%} churned<br>%{customdata[1]:,.0f} of %{customdata[0]:,.0f}<extra></extra>",
         )
@@ -278,33 +295,44 @@ def activity_status(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
 
 
 def churn_comparison(df: pd.DataFrame) -> go.Figure:
+    """Horizontal bars per segment (in segment order, top to bottom), so no label is cut."""
     fig = go.Figure()
-    fig.add_bar(
-        x=df.segment, y=df.rule_churn_rate, name="Rule: no purchase for more than churn_days", marker_color="#e53935"
+    for column, name, color in [
+        ("rule_churn_rate", "Rule: no purchase in the churn window", "#e53935"),
+        ("mean_probabilistic_churn", "BG/NBD: mean 1 − P(alive)", "#8e24aa"),
+    ]:
+        fig.add_bar(y=df.segment, x=df[column], name=name, marker_color=color, orientation="h")
+    fig.update_xaxes(tickformat=".0%", title_text="Churned", range=[0, 1])
+    fig.update_yaxes(categoryorder="array", categoryarray=list(df.segment)[::-1])
+    fig.update_traces(hovertemplate="%{y}<br>%{x:.1%}<extra></extra>")
+    return _layout(
+        fig, "Rule-based vs probabilistic churn by segment", barmode="group", height=max(380, 44 * len(df) + 120)
     )
-    fig.add_bar(x=df.segment, y=df.mean_probabilistic_churn, name="BG/NBD: mean 1 − P(alive)", marker_color="#8e24aa")
-    fig.update_yaxes(tickformat=".0%", title_text="Churned", range=[0, 1])
-    fig.update_traces(hovertemplate="%{x}<br>%{y:.1%}<extra></extra>")
-    return _layout(fig, "Rule-based vs probabilistic churn by segment", barmode="group")
 
 
 # --- funnel ---------------------------------------------------------------------------------
 
 
 def funnel(f: pd.Series) -> go.Figure:
+    """Sessions, those that reached the cart (carted, or bought without a cart event), those that
+    bought: each stage within the one before, so the bars never widen."""
+    reached_cart = f.sessions_with_cart + f.sessions_with_purchase - f.cart_and_purchase_sessions
     fig = go.Figure(
         go.Funnel(
-            y=["Sessions", "Viewed", "Added to cart", "Purchased"],
-            x=[f.sessions, f.sessions_with_view, f.sessions_with_cart, f.sessions_with_purchase],
-            textinfo="value+percent initial",
-            marker={"color": ["#90a4ae", ACCENT, SECOND, "#1a7f4b"]},
+            y=["Sessions", "Reached the cart", "Purchased"],
+            x=[f.sessions, reached_cart, f.sessions_with_purchase],
+            texttemplate="%{value:,} (%{percentInitial:.1%})",
+            hovertemplate="%{y}: %{value:,} sessions, %{percentInitial:.1%} of all, "
+            "%{percentPrevious:.1%} of the stage before<extra></extra>",
+            marker={"color": ["#90a4ae", SECOND, "#1a7f4b"]},
         )
     )
-    return _layout(fig, "View → cart → purchase (sessions)", height=340)
+    return _layout(fig, "Sessions → cart → purchase", height=300)
 
 
 def funnel_rates(df: pd.DataFrame, label: str, title: str, colors: dict[str, str] | None = None) -> go.Figure:
-    """Conversion rates per row of a funnel_by table: view→cart, cart→purchase, session conversion."""
+    """Conversion rates per row of a funnel_by table (view→cart, cart→purchase, session conversion),
+    as horizontal bars in the table's order, top to bottom, so no label is cut."""
     rates = {
         "view_to_cart_rate": ("View → cart", ACCENT),
         "cart_to_purchase_rate": ("Cart → purchase", SECOND),
@@ -313,16 +341,17 @@ def funnel_rates(df: pd.DataFrame, label: str, title: str, colors: dict[str, str
     fig = go.Figure()
     for column, (name, color) in rates.items():
         fig.add_bar(
-            x=df[label],
-            y=df[column],
+            y=df[label],
+            x=df[column],
             name=name,
+            orientation="h",
             marker_color=color,
             customdata=df.sessions,
-            hovertemplate="%{x}<br>" + name + " %{y:.1%}<br>%{customdata:,} sessions<extra></extra>",
+            hovertemplate="%{y}<br>" + name + " %{x:.1%}<br>%{customdata:,} sessions<extra></extra>",
         )
-    fig.update_yaxes(tickformat=".0%")
-    fig.update_xaxes(type="category")
-    return _layout(fig, title, barmode="group")
+    fig.update_xaxes(tickformat=".0%")
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(df[label])[::-1])
+    return _layout(fig, title, barmode="group", height=max(380, 48 * len(df) + 120))
 
 
 def conversion_trend(df: pd.DataFrame) -> go.Figure:
@@ -341,17 +370,25 @@ def conversion_trend(df: pd.DataFrame) -> go.Figure:
 # --- products -------------------------------------------------------------------------------
 
 
-def category_trend(df: pd.DataFrame) -> go.Figure:
-    fig = px.area(
+def category_trend(df: pd.DataFrame, top: int = 6) -> go.Figure:
+    """Revenue per period of the `top` categories with the most revenue, the rest summed as Other."""
+    ranked = df.groupby("category_level_1").revenue.sum().sort_values(ascending=False).index
+    kept = list(ranked[:top])
+    df = df.assign(category=df.category_level_1.where(df.category_level_1.isin(kept), "Other"))
+    df = df.groupby(["period", "category"], as_index=False).revenue.sum()
+    order = kept + (["Other"] if len(ranked) > top else [])
+    fig = px.line(
         df,
         x="period",
         y="revenue",
-        color="category_level_1",
-        labels={"period": "", "revenue": "Revenue", "category_level_1": "Category"},
-        color_discrete_sequence=px.colors.qualitative.Safe,
+        color="category",
+        category_orders={"category": order},
+        labels={"period": "", "revenue": "Revenue", "category": "Category"},
+        color_discrete_sequence=px.colors.qualitative.Dark2,
     )
-    fig.update_yaxes(tickformat="~s")
-    return _layout(fig, "Revenue by top-level category", height=420)
+    fig.update_traces(line={"width": 2}, hovertemplate="%{x}<br>%{y:,.2f}<extra></extra>")
+    fig.update_yaxes(tickformat="~s", rangemode="tozero")
+    return _layout(fig, f"Revenue by top-level category (top {top}, the rest as Other)", height=420)
 
 
 def top_bars(df: pd.DataFrame, label: str, value: str, title: str, color: str = ACCENT) -> go.Figure:

@@ -197,7 +197,11 @@ def _every_period(df: pd.DataFrame, f: Filters, grain: str) -> pd.DataFrame:
     }[grain]
     periods = pd.date_range(start, pd.Timestamp(f.date_to), freq=_FREQUENCIES[grain])
     df = df.assign(period=pd.to_datetime(df.period))
-    return df.set_index("period").reindex(periods).rename_axis("period").reset_index()
+    df = df.set_index("period").reindex(periods).rename_axis("period").reset_index()
+    # a period only partly inside the range (a week or month cut by its first or last day)
+    ends = df.period.shift(-1).fillna(periods[-1] + pd.tseries.frequencies.to_offset(_FREQUENCIES[grain]))
+    df["partial"] = (df.period < pd.Timestamp(f.date_from)) | (ends > pd.Timestamp(f.date_to) + pd.Timedelta(days=1))
+    return df
 
 
 # --- customers ------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ from estore.settings import Settings
 
 ALL_CATEGORIES = "All categories"
 ALL_SEGMENTS = "All segments"
+ONE_TIME_BUYERS_NOTE = (
+    "BG/NBD sees a customer drop out only after a repeat purchase, so it gives every one-time buyer "
+    "P(alive) = 100%. For them the rule (no purchase in the churn window) is the better guide."
+)
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,8 @@ def _column(name: str, values: pd.Series):
         return st.column_config.NumberColumn(label, format="%,.2f")
     if name == "user_id":
         return st.column_config.NumberColumn(label, format="%d")
+    if name in ("day", "week", "month"):  # a period's first day
+        return st.column_config.DateColumn(label, format="YYYY-MM-DD")
     if pd.api.types.is_float_dtype(values):
         return st.column_config.NumberColumn(label, format="%,.2f")
     if pd.api.types.is_integer_dtype(values) and not name.endswith("_score"):

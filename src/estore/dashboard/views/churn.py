@@ -38,6 +38,13 @@ def render(ctx: ui.Context) -> None:
         help="Sum of P(alive) over the customers of these filters.",
     )
 
+    if observed:
+        st.caption(
+            f"Churn rate: {overall.churned_customers:,.0f} of the {overall.eligible_customers:,.0f} customers "
+            "whose first purchase is old enough to judge (churn_observation_days before the as-of date), over the "
+            "whole history and all customers. The other cards follow the filters."
+        )
+
     retention = data.cohort_retention(ctx.settings, f)
     st.caption(
         "Cohorts and churn rates are per first-purchase month (date range applied to the cohort month); "
@@ -62,6 +69,7 @@ def render(ctx: ui.Context) -> None:
     left, right = st.columns(2)
     left.plotly_chart(charts.activity_status(data.activity_status(ctx.settings, f), ctx.colors), width="stretch")
     right.plotly_chart(charts.churn_comparison(comparison), width="stretch")
+    right.caption(ui.ONE_TIME_BUYERS_NOTE)
     ui.table(comparison.drop(columns=["segment_order"]))
 
     st.subheader("Customers to win back")

@@ -46,6 +46,7 @@ def render(ctx: ui.Context) -> None:
     left, right = st.columns(2)
     left.plotly_chart(charts.clv_histogram(scored), width="stretch")
     right.plotly_chart(charts.p_alive_by_segment(scored, ctx.colors), width="stretch")
+    right.caption(ui.ONE_TIME_BUYERS_NOTE)
 
     st.subheader(f"Top {TOP} customers by predicted CLV")
     top = scored.sort_values(["predicted_clv", "user_id"], ascending=[False, True])

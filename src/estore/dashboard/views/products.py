@@ -15,7 +15,7 @@ def render(ctx: ui.Context) -> None:
         st.info("No sales match these filters. Widen the date range or clear the segment.")
     else:
         st.plotly_chart(charts.category_trend(trend), width="stretch")
-        st.caption("Date range and segment applied; every top-level category is shown.")
+        st.caption("Date range and segment applied; the category filter does not narrow this chart.")
 
     st.subheader("Category performance" + (f": {f.category}" if f.category else ""))
     st.caption("Per category code over the whole history; the category filter selects the top-level category.")
