@@ -92,3 +92,14 @@ def test_category_trend_keeps_the_top_categories_and_sums_the_rest():
     lines = {trace.name: list(trace.y) for trace in fig.data}
     assert lines == {"a": [50, 60], "b": [40, 40], "Other": [7, 4]}
     assert "top 2" in fig.layout.title.text
+
+
+def test_activity_status_is_labelled_for_people_in_its_order():
+    df = pd.DataFrame(
+        {"activity_status": ["churned", "at_risk", "active"], "segment": ["Lost", "At Risk", "Champions"],
+         "customers": [3, 2, 1]}
+    )  # fmt: skip
+    fig = charts.activity_status(df, charts.segment_colors(SEGMENTS))
+    shown = {trace.name: list(trace.x) for trace in fig.data}
+    assert shown == {"Champions": ["Active"], "At Risk": ["At risk"], "Lost": ["Churned"]}
+    assert list(fig.layout.xaxis.categoryarray) == ["Active", "Declining", "At risk", "Churned"]

@@ -18,7 +18,7 @@ SEGMENT_PALETTE = [
 ]  # fmt: skip
 ACCENT = "#3b5bdb"
 SECOND = "#f08c00"
-STATUS_ORDER = ["active", "declining", "at_risk", "churned"]
+STATUS_LABELS = {"active": "Active", "declining": "Declining", "at_risk": "At risk", "churned": "Churned"}
 MONEY = ",.2f"
 
 
@@ -283,12 +283,12 @@ def churn_by_cohort(df: pd.DataFrame) -> go.Figure:
 
 def activity_status(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig = px.bar(
-        df,
+        df.assign(activity_status=df.activity_status.map(STATUS_LABELS).fillna(df.activity_status)),
         x="activity_status",
         y="customers",
         color="segment",
         color_discrete_map=colors,
-        category_orders={"activity_status": STATUS_ORDER, "segment": list(colors)},
+        category_orders={"activity_status": list(STATUS_LABELS.values()), "segment": list(colors)},
         labels={"activity_status": "", "customers": "Customers", "segment": "Segment"},
     )
     return _layout(fig, "Customers by activity status")

@@ -106,7 +106,10 @@ def metric_columns(n: int, per_row: int = 4) -> list:
 
 def table(df: pd.DataFrame, height: int | str = "auto") -> None:
     """A table with readable headers and money, rates and counts formatted by column name."""
-    st.dataframe(df, hide_index=True, height=height, column_config={c: _column(c, df[c]) for c in df.columns})
+    config = {c: _column(c, df[c]) for c in df.columns}
+    if "period_revenue" in df:  # a customer list: its revenue is the customer's whole history
+        config["revenue"] = st.column_config.NumberColumn("Lifetime revenue", format="%,.2f")
+    st.dataframe(df, hide_index=True, height=height, column_config=config)
 
 
 _MONEY_WORDS = ("revenue", "clv", "order_value", "spend", "monetary", "spent")
@@ -121,6 +124,8 @@ def _column(name: str, values: pd.Series):
         return st.column_config.NumberColumn(label, format="%,.2f")
     if name == "user_id":
         return st.column_config.NumberColumn(label, format="%d")
+    if name.startswith("expected_customers"):  # a count, even when a sum of probabilities
+        return st.column_config.NumberColumn(label, format="%,.0f")
     if name in ("day", "week", "month"):  # a period's first day
         return st.column_config.DateColumn(label, format="YYYY-MM-DD")
     if pd.api.types.is_float_dtype(values):

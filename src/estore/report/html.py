@@ -28,10 +28,10 @@ main { max-width: 1180px; margin: 0 auto; padding: 32px 24px 64px; }
 h1 { margin: 0 0 4px; font-size: 30px; }
 h2 { margin: 40px 0 8px; font-size: 21px; }
 .note { color: #616e7c; font-size: 14px; margin: 0 0 24px; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 12px; }
 .kpi { background: #fff; border: 1px solid #e4e7eb; border-radius: 10px; padding: 14px 16px; }
 .kpi .label { color: #616e7c; font-size: 13px; }
-.kpi .value { font-size: 26px; font-weight: 600; margin-top: 4px; }
+.kpi .value { font-size: 24px; font-weight: 600; margin-top: 4px; overflow-wrap: anywhere; }
 .chart { background: #fff; border: 1px solid #e4e7eb; border-radius: 10px; padding: 8px; margin-top: 12px; }
 .empty { background: #fff; border: 1px solid #e4e7eb; border-left: 4px solid #3b5bdb; border-radius: 10px;
          padding: 16px; }
@@ -105,7 +105,7 @@ def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
         f"{html.escape(f.describe())} · {info.events:,} events from {info.files_loaded:,} files · "
         f"report written {generated:%Y-%m-%d %H:%M} UTC</p>",
         '<div class="kpis">',
-        _kpi("Revenue", fmt.money(k.revenue), "revenue"),
+        _kpi("Revenue", fmt.money_compact(k.revenue), "revenue"),
         _kpi("Orders", fmt.count(k.orders), "orders"),
         _kpi("Buyers", fmt.count(k.buyers), "buyers"),
         _kpi("Sessions", fmt.count(k.sessions), "sessions"),

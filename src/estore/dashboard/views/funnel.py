@@ -42,7 +42,10 @@ def render(ctx: ui.Context) -> None:
         ui.table(df)
     with by_segment:
         df = data.funnel_by(ctx.settings, f, "segment")
-        st.caption("Sessions of each segment's customers; Prospects never bought. Date range and category applied.")
+        st.caption(
+            "Sessions of each segment's customers. Segments are made of buyers, so their cart → purchase rates are "
+            "high by construction and Prospects' is zero: compare view → cart here. Date range and category applied."
+        )
         st.plotly_chart(charts.funnel_rates(df, "segment", "Funnel by segment"), width="stretch")
         ui.table(df.drop(columns=["segment_order"]))
     with by_brand:
