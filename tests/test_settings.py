@@ -125,6 +125,8 @@ def test_settings_from_environment_and_file(tmp_path, monkeypatch):
         ("session_quality_duration_bounds_seconds=[]", "--var session_quality_duration_bounds_seconds = []"),
         ('rfm_segments=[{name = "All", r = [1, 5]}]', "--var rfm_segments = [{'name': 'All', 'r': [1, 5]}] is not"),
         ('rfm_segments=[{name = "All", r = [5, 1], fm = [1, 5]}]', "--var rfm_segments = "),
+        ('rfm_segments=[{name = "All", r = [1, 5], fm = [1, 5], action = 3}]', 'action = "..."}'),
+        ('rfm_segments=[{name = "All", r = [1, 5], fm = [1, 5], todo = "x"}]', "--var rfm_segments = "),
         (
             "declining_days=10",
             "active_days (30) <= declining_days (10) <= churn_days (90) does not hold; set by --var declining_days",
@@ -154,11 +156,12 @@ def test_bad_dbt_var_in_config_file_names_the_file(tmp_path):
 def test_good_dbt_vars_pass(tmp_path):
     (tmp_path / "estore.toml").write_text(
         "[dbt.vars]\nmigration_from_date = 2019-11-01T12:00:00\nsession_quality_event_bounds = [1, 10]\n"
-        'rfm_segments = [{name = "Best", r = [4, 5], fm = [3.5, 5]}, {name = "Rest", r = [1, 5], fm = [1, 5]}]\n'
+        'rfm_segments = [{name = "Best", r = [4, 5], fm = [3.5, 5], action = "Thank them"},'
+        ' {name = "Rest", r = [1, 5], fm = [1, 5]}]\n'
     )
     cli = dict(parse_var(v) for v in ["as_of_date=2019-11-30", "churn_observation_days=0"])
     cli["migration_to_date"] = None  # what dbt_project.yml declares: the latest snapshot
     settings = load_settings(tmp_path, cli)
     assert settings.dbt_vars["migration_from_date"] == "2019-11-01T12:00:00"
-    assert settings.dbt_vars["rfm_segments"][0] == {"name": "Best", "r": [4, 5], "fm": [3.5, 5]}
+    assert settings.dbt_vars["rfm_segments"][0] == {"name": "Best", "r": [4, 5], "fm": [3.5, 5], "action": "Thank them"}
     assert settings.dbt_vars["churn_observation_days"] == 0

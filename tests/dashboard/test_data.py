@@ -6,12 +6,14 @@ from datetime import date
 
 import pandas as pd
 import pytest
+import yaml
 from e2e.support import query
 
 from estore.dashboard import data
 from estore.dashboard.filters import Filters
 from estore.errors import EstoreError
 from estore.settings import load_settings
+from estore.transform import DBT_PROJECT_DIR
 
 
 def sessions_sql(workspace, first: date, last: date) -> dict[str, float]:
@@ -100,3 +102,13 @@ def test_churn_comparison_leaves_unscored_segments_unknown(workspace, monkeypatc
     assert got.expected_customers_alive.drop(unscored).to_numpy() == pytest.approx(
         scored.loc[got.index.drop(unscored)].to_numpy()
     )
+
+
+def test_each_segment_carries_the_action_its_rule_suggests(workspace):
+    """The actions are the `action` of each default rule in dbt_project.yml, read here with yaml."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    rules = {rule["name"]: rule["action"] for rule in project["vars"]["rfm_segments"]}
+    settings = load_settings(workspace)
+    summary = data.segment_summary(settings, data.build_info(settings).full_range())
+    assert len(summary) > 3 and set(summary.segment) <= set(rules)
+    assert dict(zip(summary.segment, summary.suggested_action, strict=True)) == {s: rules[s] for s in summary.segment}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from e2e.support import estore
+from e2e.support import estore, query
 
 from . import expected
 from .support import ARTIFACTS, number
@@ -55,6 +55,10 @@ def test_report_opens_offline_with_the_numbers_of_the_marts(browser, workspace, 
     want_segments = expected.revenue_by_segment(workspace).set_index("segment").revenue
     assert dict(zip(bars["y"], bars["x"], strict=True)) == pytest.approx(want_segments.to_dict(), abs=0.005)
     assert page.locator("#segments tbody tr").count() == len(want_segments)
+    # each segment's row ends with the action of its rule (marts.dashboard_segments)
+    actions = dict(query(workspace, "select segment, suggested_action from marts.dashboard_segments").values)
+    rows = page.locator("#segments tbody tr").all_inner_texts()
+    assert {row.split("\t")[0]: row.split("\t")[-1] for row in rows} == {s: actions[s] for s in want_segments.index}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     page.context.close()

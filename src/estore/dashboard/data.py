@@ -261,7 +261,8 @@ def customers(settings: Settings, f: Filters, *, segment: str | None = None) -> 
 
 
 def segment_summary(settings: Settings, f: Filters) -> pd.DataFrame:
-    """Per segment (rule order): customers, revenue in the period, shares, per-customer means, CLV, P(alive)."""
+    """Per segment (rule order): customers, revenue in the period, shares, per-customer means, CLV, P(alive),
+    and the action its rule suggests (var rfm_segments)."""
     df = customers(settings, f)
     order = segments(settings)
     grouped = (
@@ -281,6 +282,7 @@ def segment_summary(settings: Settings, f: Filters) -> pd.DataFrame:
     total = out.revenue.sum()
     out["revenue_share"] = out.revenue / total if total else 0.0
     out["revenue_per_customer"] = out.revenue / out.customers
+    out = out.merge(order[["segment", "suggested_action"]], on="segment", how="left")
     return out.sort_values("segment_order").reset_index(drop=True)
 
 

@@ -155,11 +155,13 @@ def _segment_table(summary) -> str:
         f"<tr><td>{html.escape(r.segment)}</td><td>{fmt.count(r.customers)}</td>"
         f"<td>{fmt.percent(r.customer_share, 1)}</td><td>{fmt.money(r.revenue)}</td>"
         f"<td>{fmt.percent(r.revenue_share, 1)}</td><td>{fmt.money(r.revenue_per_customer)}</td>"
-        f"<td>{fmt.money(r.mean_predicted_clv)}</td><td>{fmt.percent(r.mean_p_alive, 1)}</td></tr>"
+        f"<td>{fmt.money(r.mean_predicted_clv)}</td><td>{fmt.percent(r.mean_p_alive, 1)}</td>"
+        f"<td>{html.escape(r.suggested_action) if isinstance(r.suggested_action, str) else ''}</td></tr>"
         for r in summary.itertuples()
     )
     return (
         '<table id="segments"><thead><tr><th>Segment</th><th>Customers</th><th>% customers</th><th>Revenue</th>'
-        "<th>% revenue</th><th>Revenue per customer</th><th>Mean predicted CLV</th><th>Mean P(alive)</th></tr>"
+        "<th>% revenue</th><th>Revenue per customer</th><th>Mean predicted CLV</th><th>Mean P(alive)</th>"
+        "<th>Suggested action</th></tr>"
         f"</thead><tbody>{rows}</tbody></table>"
     )

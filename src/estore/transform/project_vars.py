@@ -77,7 +77,7 @@ def _problem(name: str, value: Any) -> str | None:
         return None if ok else "a non-empty list of increasing whole numbers of at least 0, e.g. [1, 5, 20]"
     if name == "rfm_segments":
         ok = isinstance(value, list) and value and all(_is_rule(rule) for rule in value)
-        return None if ok else 'a list of rules like {name = "Champions", r = [4, 5], fm = [4, 5]}'
+        return None if ok else 'a list of rules like {name = "Champions", r = [4, 5], fm = [4, 5], action = "..."}'
     raise AssertionError(f"dbt var {name} has no check")  # tests/transform/test_project_vars.py
 
 
@@ -98,10 +98,13 @@ def _parses(value: Any, *formats: str) -> bool:
 
 
 def _is_rule(rule: Any) -> bool:
-    """A segment rule: a name, and inclusive [min, max] bounds of r_score and fm_score."""
-    if not isinstance(rule, dict) or set(rule) != {"name", "r", "fm"}:
+    """A segment rule: a name, inclusive [min, max] bounds of r_score and fm_score, and optionally
+    the action suggested for its customers."""
+    if not isinstance(rule, dict) or not {"name", "r", "fm"} <= set(rule) <= {"name", "r", "fm", "action"}:
         return False
     if not isinstance(rule["name"], str) or not rule["name"].strip():
+        return False
+    if not isinstance(rule.get("action", ""), str):
         return False
     for bounds in (rule["r"], rule["fm"]):
         numbers = isinstance(bounds, list) and len(bounds) == 2 and all(is_number(b) for b in bounds)

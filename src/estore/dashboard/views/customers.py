@@ -57,6 +57,8 @@ def render(ctx: ui.Context) -> None:
     ui.metric(cols[2], "Revenue per customer", fmt.money(row.revenue_per_customer))
     ui.metric(cols[3], "Mean predicted CLV", fmt.money(row.mean_predicted_clv))
     ui.metric(cols[4], "Mean P(alive)", fmt.percent(row.mean_p_alive, 1))
+    if isinstance(row.suggested_action, str):
+        st.info(f"**Suggested action for {segment}:** {row.suggested_action}")
     st.caption(
         f"{len(members):,} customers of {segment} who bought in the period and category, by lifetime revenue"
         + (f" (the first {SHOWN_ROWS:,} shown; the download has all)." if len(members) > SHOWN_ROWS else ".")

@@ -18,7 +18,12 @@ rules as (
         {{ rule['r'][1] }} as r_score_max,
         {{ rule['fm'][0] }} as fm_score_min,
         {{ rule['fm'][1] }} as fm_score_max,
-        true as is_buyer_segment
+        true as is_buyer_segment,
+        {% if rule.get('action') -%}
+        '{{ rule["action"] | replace("'", "''") }}'
+        {%- else -%}
+        cast(null as {{ dbt.type_string() }})
+        {%- endif %} as suggested_action
     {% if not loop.last %}
     union all
     {%- endif %}
@@ -35,7 +40,8 @@ others as (
         cast(null as {{ dbt.type_int() }}) as r_score_max,
         cast(null as {{ dbt.type_int() }}) as fm_score_min,
         cast(null as {{ dbt.type_int() }}) as fm_score_max,
-        true as is_buyer_segment
+        true as is_buyer_segment,
+        cast(null as {{ dbt.type_string() }}) as suggested_action
 
     union all
 
@@ -46,7 +52,8 @@ others as (
         cast(null as {{ dbt.type_int() }}) as r_score_max,
         cast(null as {{ dbt.type_int() }}) as fm_score_min,
         cast(null as {{ dbt.type_int() }}) as fm_score_max,
-        false as is_buyer_segment
+        false as is_buyer_segment,
+        cast(null as {{ dbt.type_string() }}) as suggested_action
 
 ),
 
@@ -59,7 +66,8 @@ final as (
         cast(r_score_max as {{ dbt.type_int() }}) as r_score_max,
         cast(fm_score_min as {{ dbt.type_numeric() }}) as fm_score_min,
         cast(fm_score_max as {{ dbt.type_numeric() }}) as fm_score_max,
-        is_buyer_segment
+        is_buyer_segment,
+        cast(suggested_action as {{ dbt.type_string() }}) as suggested_action
 
     from rules
 
