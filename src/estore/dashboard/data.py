@@ -110,8 +110,10 @@ def filters_for(
 
 
 def segments(settings: Settings) -> pd.DataFrame:
-    """segment, segment_order, is_buyer_segment: the order (and so the colours) of segments everywhere."""
-    return query(settings, "select * from marts.dashboard_segments order by segment_order")
+    """segment, segment_order, is_buyer_segment, suggested_action: the order (and so the colours) of
+    segments everywhere. A snapshot published before segments had actions has none."""
+    df = query(settings, "select * from marts.dashboard_segments order by segment_order")
+    return df if "suggested_action" in df else df.assign(suggested_action=None)
 
 
 def buyer_segments(settings: Settings) -> list[str]:
