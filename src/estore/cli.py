@@ -402,10 +402,14 @@ def _build(settings: Settings, **kwargs) -> None:
         outcome = pipeline.build(settings, progress=lambda node: status.update(f"building models · {node}"), **kwargs)
     console.print(f"dbt build: {len(outcome.dbt.nodes)} nodes in {outcome.dbt.seconds:.1f} s")
     if outcome.clv is not None:
+        from estore.clv import homogeneous_dropout
+
         fit = outcome.clv
         console.print(
             f"customer value: BG/NBD + Gamma-Gamma on {fit.customers:,} customers, fitted in {fit.fit_seconds:.2f} s"
         )
+        if note := homogeneous_dropout(fit.bgnbd.params):
+            console.print(f"customer value: {note}")
     if outcome.clv_message:
         err.print(f"[yellow]{escape(outcome.clv_message)}[/yellow]")
     pub = outcome.published

@@ -13,6 +13,7 @@ from estore.clv import (
     expected_transactions,
     expected_transactions_unconditional,
     fit_bgnbd,
+    homogeneous_dropout,
     p_alive,
 )
 from estore.clv.bgnbd import _expected_if_alive_direct, log_likelihood
@@ -307,3 +308,12 @@ def test_non_convergence_raises(cdnow, monkeypatch):
     monkeypatch.setattr(bgnbd, "maximize", stalled)
     with pytest.raises(ClvFitError, match="did not converge"):
         fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+
+
+def test_a_fit_where_drop_out_does_not_vary_says_so():
+    """Beta(a, b) with squared CV b/(a (a+b+1)) below 1e-3: only a/(a+b) is identified."""
+    note = homogeneous_dropout(BgNbdParams(0.3405, 6.893, 27_091.0, 392_796.0))
+    assert note is not None and f"a/(a+b) = {27_091 / (27_091 + 392_796):.4f}" in note
+    assert homogeneous_dropout(BgNbdParams(0.243, 4.414, 0.793, 2.426)) is None  # CDNOW-like: CV^2 ~ 0.7
+    assert homogeneous_dropout(BgNbdParams(1.0, 1.0, 100.0, 900.0)) is None  # 900/(100*1001) ~ 9e-3
+    assert homogeneous_dropout(BgNbdParams(1.0, 1.0, 1000.0, 9000.0)) is not None  # ~ 9e-4

@@ -9,6 +9,7 @@ from estore.clv.bgnbd import (
     expected_transactions,
     expected_transactions_unconditional,
     fit_bgnbd,
+    homogeneous_dropout,
     p_alive,
 )
 from estore.clv.errors import ClvFitError
@@ -31,6 +32,7 @@ __all__ = [
     "expected_transactions_unconditional",
     "fit_bgnbd",
     "fit_gamma_gamma",
+    "homogeneous_dropout",
     "monthly_discount_rate",
     "p_alive",
     "run_clv",

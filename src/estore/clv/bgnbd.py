@@ -222,6 +222,18 @@ def fit_bgnbd(frequency, recency, T, *, time_unit: str = "week") -> BgNbdFit:
     )
 
 
+def homogeneous_dropout(params: BgNbdParams) -> str | None:
+    """A note when the fit is on the boundary where every customer drops out with the same
+    probability (the squared CV of p ~ Beta(a, b) below 1e-3): only a/(a+b) is identified there,
+    so a and b themselves can come out anywhere along that ridge, with no standard errors."""
+    if params.b / (params.a * (params.a + params.b + 1)) >= 1e-3:
+        return None
+    return (
+        f"the drop-out probability hardly varies between customers: a/(a+b) = {params.a / (params.a + params.b):.4f} "
+        "is what the data identifies, not a and b on their own"
+    )
+
+
 # --- predictions ----------------------------------------------------------------------------
 
 

@@ -61,3 +61,7 @@ def render(ctx: ui.Context) -> None:
             f"({fit.repeat_customers:,} repeat buyers), time unit: {fit.time_unit}; "
             f"converged: {'yes' if fit.converged else 'no'}."
         )
+        from estore.clv import BgNbdParams, homogeneous_dropout  # scipy: only when the models are shown
+
+        if note := homogeneous_dropout(BgNbdParams(fit.r, fit.alpha, fit.a, fit.b)):
+            st.caption(f"Note: {note}. Predictions depend on that ratio only.")
