@@ -139,6 +139,12 @@ def test_a_selection_that_matches_nothing_is_refused(tmp_path):
 
 
 def test_summary_says_what_to_run_before_the_build_and_without_events(tmp_path):
+    out = estore(tmp_path / "ws", "build")  # nothing loaded yet: nothing to build
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert (
+        "nothing to build: no file has been loaded into" in out.stderr and "`estore load PATH...` first" in out.stderr
+    )
+    assert not (tmp_path / "ws" / "dbt").exists() and not (tmp_path / "ws" / "serving.duckdb").exists()
     (tmp_path / "header_only.csv").write_text(HEADER)
     assert estore(tmp_path / "ws", "load", str(tmp_path / "header_only.csv")).returncode == 0
     out = estore(tmp_path / "ws", "summary")

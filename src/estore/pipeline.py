@@ -50,6 +50,8 @@ def build(
     from estore.serving import publish
     from estore.transform import build as dbt_build
 
+    _require_loaded(settings)
+
     def dbt(**kwargs):
         return dbt_build(
             settings.warehouse,
@@ -76,6 +78,20 @@ def build(
     after = dbt(select=f"tag:{AFTER_CLV}")
     result = replace(result, nodes=result.nodes + after.nodes, seconds=result.seconds + after.seconds)
     return BuildOutcome(result, clv, message, publish(settings))
+
+
+def _require_loaded(settings: Settings) -> None:
+    """Refuse to build a warehouse no file was ever loaded into: there is nothing to build."""
+    loaded = False
+    if settings.warehouse.exists():
+        with connect(settings.warehouse, read_only=True) as con:
+            if table_exists(con, "raw", "load_ledger"):
+                (loaded,) = con.execute("select count(*) > 0 from raw.load_ledger").fetchone()
+    if not loaded:
+        raise EstoreError(
+            f"nothing to build: no file has been loaded into {settings.warehouse} yet; "
+            "`estore load PATH...` first, or `estore run PATH...` to load and build"
+        )
 
 
 def fit_customer_value(settings: Settings) -> tuple[Any | None, str | None]:
