@@ -52,5 +52,7 @@ def render(ctx: ui.Context) -> None:
         df = data.funnel_by_brand(ctx.settings)
         st.caption("The 15 brands with the most sessions, over the whole history (not filtered).")
         df = df.assign(conversion_rate=df.sessions_with_purchase / df.sessions)
-        st.plotly_chart(charts.funnel_rates(df, "brand", "Funnel by brand"), width="stretch")
+        st.plotly_chart(
+            charts.funnel_rates(df, "brand", "Funnel by brand · whole history, not filtered"), width="stretch"
+        )
         ui.table(df)

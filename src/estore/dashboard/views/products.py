@@ -22,7 +22,8 @@ def render(ctx: ui.Context) -> None:
     categories = data.category_performance(ctx.settings, f)
     left, right = st.columns([2, 3])
     left.plotly_chart(
-        charts.top_bars(categories.head(15), "category_code", "revenue", "Top categories by revenue"), width="stretch"
+        charts.top_bars(categories.head(15), "category_code", "revenue", "Top categories by revenue · whole history"),
+        width="stretch",
     )
     with right:
         ui.table(categories, height=460)
@@ -31,6 +32,9 @@ def render(ctx: ui.Context) -> None:
     st.caption("The 20 brands with the most revenue over the whole history ('unknown': products without a brand).")
     brands = data.brand_performance(ctx.settings)
     left, right = st.columns([2, 3])
-    left.plotly_chart(charts.top_bars(brands, "brand", "revenue", "Top brands by revenue", "#5c6bc0"), width="stretch")
+    left.plotly_chart(
+        charts.top_bars(brands, "brand", "revenue", "Top brands by revenue · whole history, not filtered", "#546e7a"),
+        width="stretch",
+    )
     with right:
         ui.table(brands, height=460)
