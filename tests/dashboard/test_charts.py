@@ -73,9 +73,9 @@ def test_funnel_stages_never_widen():
 def test_rfm_heatmap_shows_every_score_even_without_customers():
     grid = pd.DataFrame({"r_score": [5, 1, 3], "f_score": [1, 1, 5], "customers": [10, 4, 2]})
     (heat,) = charts.rfm_heatmap(grid).data
-    assert list(heat.x) == ["F1", "F2", "F3", "F4", "F5"] and list(heat.y) == ["R5", "R4", "R3", "R2", "R1"]
-    z = np.array(heat.z, dtype=float)
-    assert z[0, 0] == 10 and z[4, 0] == 4 and z[2, 4] == 2 and np.isnan(z).sum() == 22
+    assert list(heat.x) == ["F1", "F2", "F3", "F4", "F5"] and list(heat.y) == ["R1", "R2", "R3", "R4", "R5"]
+    z = np.array(heat.z, dtype=float)  # row i is R(i+1), drawn from the bottom up
+    assert z[4, 0] == 10 and z[0, 0] == 4 and z[2, 4] == 2 and np.isnan(z).sum() == 22
 
 
 def test_category_trend_keeps_the_top_categories_and_sums_the_rest():

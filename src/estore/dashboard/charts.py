@@ -127,8 +127,9 @@ def rfm_heatmap(grid: pd.DataFrame) -> go.Figure:
     """Customers per R and F score; every score from 1 to the highest is shown, empty ones too (tied
     frequencies, such as many one-time buyers, leave some F scores without customers)."""
     scores = range(1, int(max(grid.r_score.max(), grid.f_score.max(), 1)) + 1)
+    # rows from R1 up: plotly draws the first row at the bottom, so the most recent are on top
     pivot = grid.pivot(index="r_score", columns="f_score", values="customers").reindex(
-        index=list(scores)[::-1], columns=list(scores)
+        index=list(scores), columns=list(scores)
     )
     fig = go.Figure(
         go.Heatmap(
