@@ -130,6 +130,8 @@ def test_a_warehouse_in_use_is_named_with_its_process(tmp_path):
 
 
 def test_a_selection_that_matches_nothing_is_refused(tmp_path):
+    (tmp_path / "good.csv").write_text(HEADER + ROW)
+    assert estore(tmp_path / "ws", "load", str(tmp_path / "good.csv")).returncode == 0
     out = estore(tmp_path / "ws", "build", "--select", "fct_sesions")
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "--select 'fct_sesions' matches no model, snapshot or test; nothing built or published" in " ".join(
