@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from e2e.support import estore, query
 
@@ -90,3 +92,26 @@ def test_report_to_an_unwritable_path_is_named(workspace, tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"--out {tmp_path / 'taken' / 'r.html'}: cannot write it" in result.stderr.replace("\n", "")
     assert list(tmp_path.iterdir()) == [tmp_path / "taken"]  # no temporary file left
+
+
+def test_key_findings_state_the_numbers_of_the_marts(workspace, tmp_path):
+    out = tmp_path / "report.html"
+    assert estore(workspace, "report", "--out", str(out)).returncode == 0
+    section = re.search(r'<ul id="findings">(.*?)</ul>', out.read_text(), re.S).group(1)
+    findings = [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li>(.*?)</li>", section)]
+    by_segment = expected.revenue_by_segment(workspace).set_index("segment")
+    top = by_segment.revenue.idxmax()
+    share = by_segment.revenue[top] / by_segment.revenue.sum()
+    customers = by_segment.customers[top] / by_segment.customers.sum()
+    assert findings[0] == (
+        f"{top} are {customers:.1%} of customers and bring {share:.1%} of revenue ({by_segment.revenue[top]:,.2f})."
+    )
+    # the win-back priority of the default rules: At Risk (not seen lately, the best spenders among those)
+    action = query(workspace, "select suggested_action from marts.dashboard_segments where segment = 'At Risk'")
+    assert findings[1] == (
+        f"{by_segment.customers['At Risk']:,} At Risk customers have not bought lately but have spent "
+        f"{by_segment.revenue['At Risk']:,.2f} in all. Suggested: {action.suggested_action[0]}."
+    )
+    assert findings[2].startswith(
+        f"{expected.overview(workspace)['conversion_rate']:.2%} of sessions end in a purchase"
+    )

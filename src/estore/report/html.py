@@ -112,6 +112,7 @@ def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
         _kpi("Conversion rate", fmt.percent(k.conversion_rate), "conversion-rate"),
         _kpi("Average order value", fmt.money(k.average_order_value), "average-order-value"),
         "</div>",
+        _findings(summary, data.segments(settings), total_funnel, data.churn_overall(settings), scored),
     ]
     chart = _Charts()
     parts += ["<h2>Trends</h2>", chart(charts.trend(trend))]
@@ -128,6 +129,46 @@ def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
     parts += ["<h2>Funnel</h2>", chart(charts.funnel(total_funnel))]
     parts.append(chart(charts.funnel_rates(categories, "category_level_1", "Funnel by top-level category")))
     return "\n".join(parts)
+
+
+def _findings(summary, segments, funnel, churn, scored) -> str:
+    """Key findings in words, from the numbers the report shows: where revenue comes from, the
+    lapsed segment holding the most revenue (and what to do), the funnel, churn and predicted value."""
+    items = []
+    if not summary.empty:
+        top = summary.loc[summary.revenue.idxmax()]
+        items.append(
+            f"<strong>{html.escape(top.segment)}</strong> are {fmt.percent(top.customer_share, 1)} of customers and "
+            f"bring {fmt.percent(top.revenue_share, 1)} of revenue ({fmt.money(top.revenue)})."
+        )
+        # the win-back priority: of the rules for customers not seen lately, the one for the best spenders
+        lapsed = summary.merge(segments.loc[segments.r_score_max <= 2, ["segment", "fm_score_min"]], on="segment")
+        if not lapsed.empty:
+            row = lapsed.sort_values(["fm_score_min", "lifetime_revenue"], ascending=False).iloc[0]
+            action = row.suggested_action
+            action = f" Suggested: {html.escape(action)}." if isinstance(action, str) else ""
+            items.append(
+                f"{fmt.count(row.customers)} <strong>{html.escape(row.segment)}</strong> customers have not bought "
+                f"lately but have spent {fmt.money(row.lifetime_revenue)} in all.{action}"
+            )
+    if funnel.sessions:
+        items.append(
+            f"{fmt.percent(funnel.conversion_rate)} of sessions end in a purchase; "
+            f"{fmt.percent(funnel.cart_abandonment_rate, 1)} of sessions that add to the cart do not buy."
+        )
+    if churn is not None and churn.eligible_customers:
+        items.append(
+            f"{fmt.percent(churn.churn_rate, 1)} of the {fmt.count(churn.eligible_customers)} customers old enough "
+            "to judge have churned (no purchase in the churn window; whole history)."
+        )
+    if not scored.empty:
+        items.append(
+            f"Predicted customer value: {fmt.money(scored.predicted_clv.sum())} over {fmt.count(len(scored))} "
+            f"customers (mean {fmt.money(scored.predicted_clv.mean())})."
+        )
+    if not items:
+        return ""
+    return '<h2>Key findings</h2><ul id="findings">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
 class _Charts:
