@@ -11,7 +11,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import dagster as dg
 import pytest
+
+from estore.orchestration.keys import LOAD_JOB
+from estore.orchestration.ui import fail_unfinished_runs, prepare_home
+from estore.settings import load_settings
 
 BIN = Path(sys.executable).parent
 
@@ -109,3 +114,23 @@ def test_dg_check_defs(workspace, defs):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All definitions loaded successfully" in done.stdout + done.stderr
+
+
+def test_runs_left_in_progress_are_failed_so_the_queue_moves(tmp_path, defs):
+    """A run still STARTED when estore ui stopped held the one run slot forever; now it is failed."""
+    settings = load_settings(tmp_path / "ws")
+    home = prepare_home(settings)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        job = defs.resolve_job_def(LOAD_JOB)
+        started = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
+        waiting = instance.create_run_for_job(job, status=dg.DagsterRunStatus.NOT_STARTED)
+        done = instance.create_run_for_job(job, status=dg.DagsterRunStatus.SUCCESS)
+    assert fail_unfinished_runs(home) == [started.run_id]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        statuses = {run.run_id: run.status for run in instance.get_runs()}
+    assert statuses == {
+        started.run_id: dg.DagsterRunStatus.FAILURE,
+        waiting.run_id: dg.DagsterRunStatus.NOT_STARTED,  # not launched yet: the daemon launches it later
+        done.run_id: dg.DagsterRunStatus.SUCCESS,
+    }
+    assert fail_unfinished_runs(home) == []

@@ -4,7 +4,8 @@
 server. It starts in a new session, so the whole tree is one process group: Ctrl-C or SIGTERM
 asks it to shut down, and whatever is still alive after a grace period is killed by group, so
 no process is left behind. DAGSTER_HOME is <workspace>/dagster; its dagster.yaml is written on
-first start (one run at a time: DuckDB has a single writer) and left alone after that.
+first start (one run at a time: DuckDB has a single writer) and left alone after that. A run
+still in progress when the processes stop is marked as failed, so it cannot hold the run slot.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 3000, out:
     else:
         Path(settings.landing).mkdir(parents=True, exist_ok=True)
     home = prepare_home(settings)
+    for run in fail_unfinished_runs(home):
+        out(f"run {run} was still in progress when estore ui last stopped: marked as failed (a load rolls back)")
     out("parsing the dbt project for Dagster ...")
     ensure_manifest(settings)
     url = f"http://{host}:{port}"
@@ -100,6 +103,8 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 3000, out:
         stop_group(process)
         for s, handler in previous.items():
             signal.signal(s, handler)
+        for run in fail_unfinished_runs(home):
+            out(f"run {run} was stopped with Dagster: marked as failed (a load rolls back)")
     if stop_requested:
         out("Dagster stopped.")
         return 0
@@ -116,6 +121,24 @@ def prepare_home(settings: Settings) -> Path:
     if not config.exists():
         config.write_text(DAGSTER_YAML)
     return home
+
+
+def fail_unfinished_runs(home: Path) -> list[str]:
+    """Mark the runs of the instance at `home` that are still starting or running as failed; their ids.
+
+    Called when no Dagster process of the workspace is alive (before `dagster dev` starts, after its
+    process group is gone), so such a run's process is gone: left as it was, it would hold the
+    one run slot (max_concurrent_runs: 1) and keep every later run queued. Failing it lets the run
+    queue move on, raises the usual run-failure alert and lets the landing sensor retry a load.
+    """
+    import dagster as dg
+
+    unfinished = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs(dg.RunsFilter(statuses=unfinished))
+        for run in runs:
+            instance.report_run_failed(run, message="its process stopped with estore ui before the run finished")
+    return [run.run_id for run in runs]
 
 
 def answers(url: str) -> bool:
