@@ -8,7 +8,8 @@ import re
 import dagster as dg
 import pytest
 
-from estore.orchestration.keys import BUILD_JOB, CUSTOMER_VALUE, FILES, IDENTITY_TAG, LOAD_JOB, RAW_EVENTS
+from estore.orchestration.defs.alerts import failure_alert
+from estore.orchestration.keys import BUILD_JOB, CUSTOMER_VALUE, FILES, IDENTITY_TAG, LOAD_JOB, RAW_EVENTS, REFUSED_TAG
 from estore.orchestration.resources import EstoreResource, dbt_resource
 
 from .conftest import ORCHESTRATION_TOML, land
@@ -170,15 +171,39 @@ def test_same_rows_in_other_bytes_are_skipped_and_audited_against_the_first_load
     assert query(ws / "warehouse.duckdb", rows) == [(data_lines(generated[0]),)]  # the rows of one load, not two
 
 
-def test_failed_load_is_retried_on_a_later_tick_then_given_up(setup, generated, monkeypatch):
+def test_a_refused_file_is_not_retried_and_its_alert_says_why(setup):
     ws, instance, small, resources = setup
-    alerts: list[str] = []
-    monkeypatch.setattr("estore.orchestration.defs.sensors.notify", lambda message, log=None: alerts.append(message))
     bad = ws / "landing" / "broken.csv.gz"
     bad.write_bytes(gzip.compress(b"not,the,rees46,header\n1,2,3,4\n"))
     first = tick(small, instance, None, resources)
     [request] = first.run_requests
     assert not load(small, instance, request).success  # refused: wrong header
+    [run] = instance.get_runs(dg.RunsFilter(job_name=LOAD_JOB))
+    assert run.tags[REFUSED_TAG].startswith(f"{ws / 'landing' / 'broken.csv.gz'}: header does not match")
+    alert = failure_alert(run, "Execution of run for load_file failed.", "http://127.0.0.1:3000")
+    assert alert == (
+        f"estore run failed: load_file for broken.csv.gz (run {run.run_id[:8]}): {run.tags[REFUSED_TAG]} "
+        f"http://127.0.0.1:3000/runs/{run.run_id}"
+    )
+    assert tick(small, instance, first.cursor, resources).run_requests == []  # retrying cannot help
+
+
+def test_failed_load_is_retried_on_a_later_tick_then_given_up(setup, generated, monkeypatch):
+    """A load that fails for another reason (the warehouse, the disk) is retried load_attempts times."""
+    ws, instance, small, resources = setup
+    alerts: list[str] = []
+    monkeypatch.setattr("estore.orchestration.defs.sensors.notify", lambda message, log=None: alerts.append(message))
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("estore.orchestration.defs.ingest.pipeline.load", disk_full)
+    bad = land(generated[0], ws / "landing", "broken.csv.gz")
+    first = tick(small, instance, None, resources)
+    [request] = first.run_requests
+    assert not load(small, instance, request).success
+    [run] = instance.get_runs(dg.RunsFilter(job_name=LOAD_JOB))
+    assert REFUSED_TAG not in run.tags
 
     second = tick(small, instance, first.cursor, resources)
     [retry] = second.run_requests
@@ -190,8 +215,9 @@ def test_failed_load_is_retried_on_a_later_tick_then_given_up(setup, generated, 
     assert third.run_requests == []
     assert len(alerts) == 1 and "broken.csv.gz: load failed 2 times" in alerts[0]
     assert tick(small, instance, third.cursor, resources).run_requests == []
+    monkeypatch.undo()
 
-    # the file is fixed in place: a new identity, so a new first request
+    # the disk has room again and a new version of the file lands: a new identity, a new first request
     fixed = land(generated[2], ws / "landing", "broken.csv.gz")
     fourth = tick(small, instance, third.cursor, resources)
     assert [r.run_key for r in fourth.run_requests] == [f"broken.csv.gz@{content_identity(fixed)}"]

@@ -17,3 +17,4 @@ SNAPSHOT_JOB = "weekly_snapshot"
 LANDING_SENSOR = "landing_sensor"
 
 IDENTITY_TAG = "estore/file_identity"  # the file version a load run was requested for
+REFUSED_TAG = "estore/refused"  # on a load run whose file the loader refused: why (never retried)

@@ -13,7 +13,7 @@ import dagster as dg
 # instigator states and ticks have no public import path in Dagster 1.13
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType, TickStatus
 
-from estore.orchestration.keys import LANDING_SENSOR
+from estore.orchestration.keys import LANDING_SENSOR, REFUSED_TAG
 from estore.orchestration.notify import notify
 from estore.orchestration.resources import definition_settings
 
@@ -26,12 +26,17 @@ UI_URL_ENV = "ESTORE_UI_URL"  # set by `estore ui`, so an alert links to the run
     description="Sends every failed run to Slack (ESTORE_SLACK_WEBHOOK_URL) or logs it.",
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
-    run = context.dagster_run
+    error = context.failure_event.message if context.failure_event else None
+    notify(failure_alert(context.dagster_run, error, os.environ.get(UI_URL_ENV)), log=context.log)
+
+
+def failure_alert(run: dg.DagsterRun, error: str | None, ui_url: str | None) -> str:
+    """The alert for a failed run: job, file, why (a refused file's reason, else Dagster's message), link."""
     partition = run.tags.get("dagster/partition")
     what = f"{run.job_name}" + (f" for {partition}" if partition else "")
-    link = f" {os.environ[UI_URL_ENV].rstrip('/')}/runs/{run.run_id}" if os.environ.get(UI_URL_ENV) else ""
-    error = context.failure_event.message if context.failure_event else "no error message"
-    notify(f"estore run failed: {what} (run {run.run_id[:8]}): {error}{link}", log=context.log)
+    why = run.tags.get(REFUSED_TAG) or error or "no error message"
+    link = f" {ui_url.rstrip('/')}/runs/{run.run_id}" if ui_url else ""
+    return f"estore run failed: {what} (run {run.run_id[:8]}): {why}{link}"
 
 
 def _last_good_tick(instance: dg.DagsterInstance, state) -> tuple[bool, float | None]:

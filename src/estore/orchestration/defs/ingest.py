@@ -12,7 +12,7 @@ import dagster as dg
 
 from estore import pipeline
 from estore.orchestration.audit import audit_load
-from estore.orchestration.keys import FILES, LANDED_FILES, LOAD_JOB, RAW_EVENTS, RAW_LEDGER
+from estore.orchestration.keys import FILES, LANDED_FILES, LOAD_JOB, RAW_EVENTS, RAW_LEDGER, REFUSED_TAG
 from estore.orchestration.landing import local_copy, location_of
 from estore.orchestration.notify import notify
 from estore.orchestration.resources import EstoreResource
@@ -67,7 +67,8 @@ def raw_events(context: dg.AssetExecutionContext, estore: EstoreResource):
     with local_copy(settings.landing, key, settings.dagster_home / "downloads") as path:
         [result] = pipeline.load(settings, [str(path)])
         context.log.info(f"{key}: {result.status}; {result.message or ''}".rstrip("; "))
-        if result.status == "refused":
+        if result.status == "refused":  # the file itself is wrong: the landing sensor does not retry it
+            context.instance.add_run_tags(context.run_id, {REFUSED_TAG: (result.message or "refused")[:1000]})
             raise dg.Failure(description=result.message, metadata={"file": location_of(settings.landing, key)})
         assert result.load_id is not None  # a loaded, replaced or skipped file names the load holding it
         audit = audit_load(settings, Path(path), result.load_id)

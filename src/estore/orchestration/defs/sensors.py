@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from estore.orchestration.keys import BUILD_JOB, FILES, IDENTITY_TAG, LANDED_FILES, LANDING_SENSOR, LOAD_JOB, RAW_EVENTS
+from estore.orchestration.keys import (
+    BUILD_JOB,
+    FILES,
+    IDENTITY_TAG,
+    LANDED_FILES,
+    LANDING_SENSOR,
+    LOAD_JOB,
+    RAW_EVENTS,
+    REFUSED_TAG,
+)
 from estore.orchestration.landing import LandedFile, scan
 from estore.orchestration.notify import notify
 from estore.orchestration.resources import EstoreResource, definition_settings
@@ -116,6 +125,12 @@ def landing_sensor(context: dg.SensorEvaluationContext, estore: EstoreResource) 
             state.requested.pop(f.key, None)
             continue
         if any(r.status in UNFINISHED for r in runs):
+            continue
+        refusal = next((r.tags[REFUSED_TAG] for r in runs if REFUSED_TAG in r.tags), None)
+        if refusal is not None:  # the loader refused the file: trying again cannot help (its alert says why)
+            state.gave_up[f.key] = f.identity
+            state.requested.pop(f.key, None)
+            context.log.info(f"{f.key}: refused, not retried: {refusal}")
             continue
         failed = sum(r.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED) for r in runs)
         if failed >= options.load_attempts:
