@@ -250,10 +250,7 @@ def dashboard(
         )
 
     def started(url: str) -> None:
-        console.print(
-            f"dashboard for {escape(str(settings.workspace))}: [bold]{escape(url)}[/bold]  (Ctrl-C to stop)",
-            soft_wrap=True,
-        )
+        console.print(f"dashboard for {escape(str(settings.workspace))}: [bold]{escape(url)}[/bold]  (Ctrl-C to stop)")
 
     code = serve(settings, port, on_start=started)
     if code:

@@ -47,14 +47,13 @@ def _layout(fig: go.Figure, title: str, height: int = 380, **kwargs) -> go.Figur
 def trend(df: pd.DataFrame, title: str = "Revenue and orders") -> go.Figure:
     """Revenue bars with orders as a line on a second axis; a period only partly inside the date
     range (df.partial) is drawn pale, so its smaller total does not read as a drop."""
-    partial = df.partial if "partial" in df else pd.Series(False, index=df.index)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_bar(
         x=df.period,
         y=df.revenue,
         name="Revenue",
-        marker={"color": ACCENT, "opacity": [0.35 if p else 1.0 for p in partial]},
-        customdata=["<br>(part of the period only)" if p else "" for p in partial],
+        marker={"color": ACCENT, "opacity": [0.35 if p else 1.0 for p in df.partial]},
+        customdata=["<br>(part of the period only)" if p else "" for p in df.partial],
         hovertemplate="%{x}<br>%{y:,.2f}%{customdata}<extra></extra>",
     )
     fig.add_scatter(

@@ -137,22 +137,20 @@ def _number_lines_from_offsets(con: duckdb.DuckDBPyConnection, path: str, gzippe
     offsets = [
         o for (o,) in con.execute(f"select distinct line_byte_position from {REJECTS_TABLE} order by 1").fetchall()
     ]
-    numbers: list[tuple[int, int]] = []
+    lines: list[int] = []
     newlines, read = 0, 0
     with (gzip.open if gzipped else open)(path, "rb") as f:
         for offset in offsets:  # ascending: one pass over the file, up to the last offset
             while read < offset and (chunk := f.read(min(CHUNK_BYTES, offset - read))):
                 newlines += chunk.count(b"\n")
                 read += len(chunk)
-            numbers.append((offset, newlines + 1))
-    con.execute("create or replace temp table estore_reject_lines (line_byte_position ubigint, line ubigint)")
-    con.executemany("insert into estore_reject_lines values (?, ?)", numbers)
+            lines.append(newlines + 1)
     con.execute(
         f"""update {REJECTS_TABLE} set line = numbered.line
-            from estore_reject_lines as numbered
-            where {REJECTS_TABLE}.line_byte_position = numbered.line_byte_position"""
+            from (select unnest(?::ubigint[]) as line_byte_position, unnest(?::ubigint[]) as line) as numbered
+            where {REJECTS_TABLE}.line_byte_position = numbered.line_byte_position""",
+        [offsets, lines],
     )
-    con.execute("drop table estore_reject_lines")
 
 
 def rejected_line_count(con: duckdb.DuckDBPyConnection) -> int:

@@ -129,7 +129,7 @@ def fail_unfinished_runs(home: Path) -> list[str]:
     Called when no Dagster process of the workspace is alive (before `dagster dev` starts, after its
     process group is gone), so such a run's process is gone: left as it was, it would hold the
     one run slot (max_concurrent_runs: 1) and keep every later run queued. Failing it lets the run
-    queue move on, raises the usual run-failure alert and lets the landing sensor retry a load.
+    queue move on, and the landing sensor retries a load that failed so (up to load_attempts).
     """
     import dagster as dg
 

@@ -88,7 +88,8 @@ def _inline_code(text: str) -> str:
 
 
 def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
-    colors = charts.segment_colors(data.segments(settings))
+    segments = data.segments(settings)
+    colors = charts.segment_colors(segments)
     k = data.kpis(settings, f)
     summary = data.segment_summary(settings, f)
     trend = data.trend(settings, f, "day" if f.days <= 92 else "week")
@@ -112,7 +113,7 @@ def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
         _kpi("Conversion rate", fmt.percent(k.conversion_rate), "conversion-rate"),
         _kpi("Average order value", fmt.money(k.average_order_value), "average-order-value"),
         "</div>",
-        _findings(summary, data.segments(settings), total_funnel, data.churn_overall(settings), scored),
+        _findings(summary, segments, total_funnel, data.churn_overall(settings), scored),
     ]
     chart = _Charts()
     parts += ["<h2>Trends</h2>", chart(charts.trend(trend))]

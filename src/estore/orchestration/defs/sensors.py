@@ -127,20 +127,18 @@ def landing_sensor(context: dg.SensorEvaluationContext, estore: EstoreResource) 
         if any(r.status in UNFINISHED for r in runs):
             continue
         refusal = next((r.tags[REFUSED_TAG] for r in runs if REFUSED_TAG in r.tags), None)
-        if refusal is not None:  # the loader refused the file: trying again cannot help (its alert says why)
-            state.gave_up[f.key] = f.identity
-            state.requested.pop(f.key, None)
-            context.log.info(f"{f.key}: refused, not retried: {refusal}")
-            continue
         failed = sum(r.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED) for r in runs)
-        if failed >= options.load_attempts:
+        if refusal is not None or failed >= options.load_attempts:
             state.gave_up[f.key] = f.identity
             state.requested.pop(f.key, None)
-            notify(
-                f"{f.location}: load failed {failed} times; not retried again. Fix the file (or the "
-                "warehouse) and land it again, or launch the load_file job for this partition by hand.",
-                log=context.log,
-            )
+            if refusal is not None:  # the loader refused the file: trying again cannot help (its alert says why)
+                context.log.info(f"{f.key}: refused, not retried: {refusal}")
+            else:
+                notify(
+                    f"{f.location}: load failed {failed} times; not retried again. Fix the file (or the "
+                    "warehouse) and land it again, or launch the load_file job for this partition by hand.",
+                    log=context.log,
+                )
             continue
         state.requested[f.key] = f.identity
         requests.append(
