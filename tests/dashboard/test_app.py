@@ -121,3 +121,32 @@ def test_csv_export_reads_back_as_text(app, page, workspace):
     text = open(download.value.path(), encoding="utf-8").read()
     assert text.splitlines()[0].startswith("user_id,segment,r_score,f_score,m_score,rfm_score")
     assert len(pd.read_csv(io.StringIO(text))) == len(expected.segment_customers(workspace, "Champions"))
+
+
+def visible_table(page, index: int = 0) -> tuple[list[str], list[str]]:
+    """The headers and first row of the index-th table as drawn without scrolling sideways (the
+    grid's accessible table holds the columns on screen only)."""
+    grid = page.get_by_test_id("stDataFrame").nth(index)
+    grid.scroll_into_view_if_needed()
+    return grid.locator("th").all_inner_texts(), grid.locator("tbody tr").first.locator("td").all_inner_texts()
+
+
+def test_customer_lists_show_what_they_are_sorted_by_without_scrolling(app, page, workspace):
+    """A list sorted by predicted CLV shows it (and P(alive)) on screen, with the top customer first."""
+    top = query(
+        workspace,
+        "select c.user_id, c.clv, c.p_alive from marts.dim_user_clv c "
+        "inner join marts.dim_user_rfm r on c.user_id = r.user_id order by c.clv desc, c.user_id limit 1",
+    ).iloc[0]
+    open_page(page, app, "lifetime-value")
+    headers, row = visible_table(page)
+    assert headers[:4] == ["User id", "Segment", "Predicted CLV", "P(alive)"]
+    assert int(row[0]) == top.user_id
+    assert float(row[2]) == pytest.approx(top.clv, rel=1e-9)
+    assert float(row[3]) == pytest.approx(top.p_alive, rel=1e-9)
+
+    open_page(page, app, "customers")
+    headers, row = visible_table(page)  # segments side by side: counts, shares, then what to do
+    assert headers[:5] == ["Segment", "Customers", "Customer share", "Revenue", "Revenue share"]
+    assert "Suggested action" in headers
+    assert row[0] == "Champions"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -104,12 +104,17 @@ def metric_columns(n: int, per_row: int = 4) -> list:
     return slots[:n]
 
 
-def table(df: pd.DataFrame, height: int | str = "auto") -> None:
-    """A table with readable headers and money, rates and counts formatted by column name."""
+def table(df: pd.DataFrame, height: int | str = "auto", first: Sequence[str] = ()) -> None:
+    """A table with readable headers and money, rates and counts formatted by column name.
+
+    `first`: the columns to show leftmost (what the table is sorted or read by), so that they are
+    on screen without scrolling; the others follow in the frame's order.
+    """
     config = {c: _column(c, df[c]) for c in df.columns}
     if "period_revenue" in df:  # a customer list: its revenue is the customer's whole history
         config["revenue"] = st.column_config.NumberColumn("Lifetime revenue", format="%,.2f")
-    st.dataframe(df, hide_index=True, height=height, column_config=config)
+    order = [*first, *(c for c in df.columns if c not in first)]
+    st.dataframe(df, hide_index=True, height=height, column_config=config, column_order=order)
 
 
 _MONEY_WORDS = ("revenue", "clv", "order_value", "spend", "monetary", "spent")
@@ -126,6 +131,8 @@ def _column(name: str, values: pd.Series):
         return st.column_config.NumberColumn(label, format="%d")
     if name.startswith("expected_customers"):  # a count, even when a sum of probabilities
         return st.column_config.NumberColumn(label, format="%,.0f")
+    if name == "suggested_action":
+        return st.column_config.TextColumn(label, width="large")
     if name in ("day", "week", "month"):  # a period's first day
         return st.column_config.DateColumn(label, format="YYYY-MM-DD")
     if pd.api.types.is_float_dtype(values):

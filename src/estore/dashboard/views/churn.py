@@ -81,5 +81,5 @@ def render(ctx: ui.Context) -> None:
         f"{len(at_risk):,} customers are declining or at risk (their last purchase is 31–90 days old by default), "
         "highest predicted CLV first."
     )
-    ui.table(at_risk.head(1000))
+    ui.table(at_risk.head(1000), first=("user_id", "segment", "activity_status", "predicted_clv", "p_alive"))
     ui.download_buttons(lambda: at_risk, ui.export_name("customers_at_risk", f), key="at_risk")

@@ -8,6 +8,11 @@ from estore.dashboard import charts, data, ui
 from estore.dashboard import formatting as fmt
 
 SHOWN_ROWS = 1000
+# what the segments are compared by, then what to do about each; the CLV sums follow
+SEGMENT_COLUMNS = (
+    "segment", "customers", "customer_share", "revenue", "revenue_share", "revenue_per_customer",
+    "mean_predicted_clv", "mean_p_alive", "suggested_action",
+)  # fmt: skip
 
 
 def render(ctx: ui.Context) -> None:
@@ -30,7 +35,7 @@ def render(ctx: ui.Context) -> None:
 
     st.subheader("Segments side by side")
     table = summary.drop(columns=["segment_order"])
-    ui.table(table)
+    ui.table(table, first=SEGMENT_COLUMNS)
     ui.download_buttons(lambda: table, ui.export_name("segments", f), key="segments")
 
     st.plotly_chart(charts.rfm_heatmap(data.rfm_grid(ctx.settings, f)), width="stretch")
@@ -63,6 +68,8 @@ def render(ctx: ui.Context) -> None:
         f"{len(members):,} customers of {segment} who bought in the period and category, by lifetime revenue"
         + (f" (the first {SHOWN_ROWS:,} shown; the download has all)." if len(members) > SHOWN_ROWS else ".")
     )
-    ui.table(members.head(SHOWN_ROWS))
+    ui.table(
+        members.head(SHOWN_ROWS), first=("user_id", "revenue", "period_revenue", "orders", "predicted_clv", "p_alive")
+    )
     name = ui.export_name(f"customers_{ui.slug(segment)}", f)
     ui.download_buttons(lambda: data.customers(ctx.settings, f, segment=segment), name, key="segment_customers")

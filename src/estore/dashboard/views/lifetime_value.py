@@ -50,7 +50,7 @@ def render(ctx: ui.Context) -> None:
 
     st.subheader(f"Top {TOP} customers by predicted CLV")
     top = scored.sort_values(["predicted_clv", "user_id"], ascending=[False, True])
-    ui.table(top.head(TOP))
+    ui.table(top.head(TOP), first=("user_id", "segment", "predicted_clv", "p_alive", "expected_purchases_90d"))
     ui.download_buttons(lambda: top, ui.export_name("customers_by_predicted_clv", f), key="clv_customers")
 
     with st.expander("The fitted models"):
