@@ -183,6 +183,20 @@ def plot(page: Page, title: str, timeout: float = 30) -> list[dict]:
     return traces
 
 
+def axis_ticks(page: Page, title: str, axis: str) -> list[float]:
+    """The tick values plotly.js drew on `axis` ('yaxis2', say) of the chart whose title contains `title`."""
+    plot(page, title)  # waits until it is drawn
+    return page.evaluate(
+        """([title, axis]) => {
+        for (const p of document.querySelectorAll('.js-plotly-plot')) {
+            const t = p.layout && p.layout.title && p.layout.title.text;
+            if (t && t.includes(title)) return p._fullLayout[axis]._vals.map(v => v.x);
+        }
+    }""",
+        [title, axis],
+    )
+
+
 def choose(page: Page, label: str, option: str) -> None:
     """Pick an option of the sidebar's selectbox with this label (a filter)."""
     page.get_by_test_id("stSidebar").get_by_role("combobox", name=label, exact=True).click()

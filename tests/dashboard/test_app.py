@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import itertools
+import math
 
 import duckdb
 import pandas as pd
@@ -10,7 +12,7 @@ import pytest
 from e2e.support import query
 
 from . import expected
-from .support import PAGES, choose, exceptions, metrics, number, open_page, plot, screenshot, wait_for_run
+from .support import PAGES, axis_ticks, choose, exceptions, metrics, number, open_page, plot, screenshot, wait_for_run
 
 OVERVIEW_KPIS = {
     "Revenue": "revenue",
@@ -150,3 +152,24 @@ def test_customer_lists_show_what_they_are_sorted_by_without_scrolling(app, page
     assert headers[:5] == ["Segment", "Customers", "Customer share", "Revenue", "Revenue share"]
     assert "Suggested action" in headers
     assert row[0] == "Champions"
+
+
+def nice_steps(ticks: list[float]) -> bool:
+    """Evenly spaced by 1, 2, 2.5 or 5 times a power of ten, every tick a multiple of that step."""
+    step = ticks[1] - ticks[0]
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    return (
+        any(math.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+        and all(math.isclose(b - a, step) for a, b in itertools.pairwise(ticks))
+        and all(math.isclose(t / step, round(t / step), abs_tol=1e-9) for t in ticks)
+    )
+
+
+def test_second_axes_tick_at_round_values(app, page):
+    """The orders and conversion-rate axes have ticks of their own, not the first axis' gridlines
+    carried over at values like 148, 296, 444."""
+    open_page(page, app, "")
+    for title in ("Revenue and orders per", "Sessions and conversion rate per"):
+        ticks = axis_ticks(page, title, "yaxis2")
+        assert len(ticks) >= 3, title
+        assert nice_steps(ticks), (title, ticks)

@@ -60,7 +60,10 @@ def trend(df: pd.DataFrame, title: str = "Revenue and orders") -> go.Figure:
         x=df.period, y=df.orders, name="Orders", mode="lines", line={"color": SECOND, "width": 2}, secondary_y=True
     )
     fig.update_yaxes(title_text="Revenue", tickformat="~s", secondary_y=False)
-    fig.update_yaxes(title_text="Orders", secondary_y=True, showgrid=False, rangemode="tozero", tickformat=",d")
+    # tickmode auto: a second axis otherwise takes the first one's gridlines, at odd values (148, 296, ...)
+    fig.update_yaxes(
+        title_text="Orders", secondary_y=True, showgrid=False, rangemode="tozero", tickformat=",d", tickmode="auto"
+    )
     return _layout(fig, title, bargap=0.15)
 
 
@@ -78,7 +81,12 @@ def sessions_trend(df: pd.DataFrame, title: str = "Sessions and conversion rate"
     )
     fig.update_yaxes(title_text="Sessions", tickformat="~s", secondary_y=False, rangemode="tozero")
     fig.update_yaxes(
-        title_text="Conversion rate", tickformat=".1%", secondary_y=True, showgrid=False, rangemode="tozero"
+        title_text="Conversion rate",
+        tickformat=".1%",
+        secondary_y=True,
+        showgrid=False,
+        rangemode="tozero",
+        tickmode="auto",
     )
     return _layout(fig, title)
 
