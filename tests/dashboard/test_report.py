@@ -115,3 +115,67 @@ def test_key_findings_state_the_numbers_of_the_marts(workspace, tmp_path):
     assert findings[2].startswith(
         f"{expected.overview(workspace)['conversion_rate']:.2%} of sessions end in a purchase"
     )
+
+
+def test_report_lists_customers_to_win_back_and_top_products(browser, workspace, tmp_path):
+    out = tmp_path / "report.html"
+    assert estore(workspace, "report", "--out", str(out)).returncode == 0
+    text = out.read_text()
+    # declining or at risk, highest predicted CLV first: computed here from the core marts
+    want = query(
+        workspace,
+        """
+        select u.user_id, c.clv
+        from marts.dim_users as u
+        inner join marts.dim_user_rfm as r on u.user_id = r.user_id
+        left join marts.dim_user_clv as c on u.user_id = c.user_id
+        where u.activity_status in ('declining', 'at_risk')
+        order by c.clv desc nulls last, u.user_id
+        """,
+    )
+    assert len(want) > 20
+    assert f"{len(want):,} customers are declining or at risk" in text
+    table = re.search(r'<table id="win-back">.*?<tbody>(.*?)</tbody>', text, re.S).group(1)
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table)]
+    assert [int(row[0]) for row in rows] == want.user_id[:20].tolist()
+    assert [number(row[6]) for row in rows] == pytest.approx(want.clv[:20].tolist(), abs=0.005)
+
+    # the top categories and brands by revenue over the whole history, from the events; a product
+    # seen under several brands counts for the brand on most of its events (ties: alphabetical)
+    def top(column: str) -> dict[str, float]:
+        df = query(
+            workspace,
+            f"""
+            with brands as (
+                select product_id, brand, count(*) as events from marts.fct_events
+                where brand is not null group by product_id, brand
+            ),
+            canonical as (
+                select product_id, arg_min(brand, (-events, brand)) as brand from brands group by product_id
+            )
+            select coalesce(e.{column}, 'unknown') as name, sum(e.price) as revenue
+            from (
+                select e.category_code, c.brand, e.price from marts.fct_events as e
+                left join canonical as c on e.product_id = c.product_id
+                where e.event_type = 'purchase'
+            ) as e
+            group by 1 order by revenue desc, name limit 10
+            """,
+        )
+        return dict(zip(df.name, df.revenue, strict=True))
+
+    page, _, _ = open_offline(browser, out)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
+    for title, column in (("Top 10 categories by revenue", "category_code"), ("Top 10 brands by revenue", "brand")):
+        bars = page.evaluate(
+            """(title) => {
+                for (const p of document.querySelectorAll('.js-plotly-plot')) {
+                    if (p.layout.title.text.startsWith(title)) {
+                        return {x: Array.from(p._fullData[0].x), y: Array.from(p._fullData[0].y)};
+                    }
+                }
+            }""",
+            title,
+        )
+        assert dict(zip(bars["y"], bars["x"], strict=True)) == pytest.approx(top(column), abs=0.005), title
+    page.context.close()

@@ -215,6 +215,9 @@ CUSTOMER_COLUMNS = [
 ]  # fmt: skip
 
 
+WIN_BACK_STATUSES = ("declining", "at_risk")
+
+
 def customers(settings: Settings, f: Filters, *, segment: str | None = None) -> pd.DataFrame:
     """One row per customer who bought in the period (and category, and segment) of the filters.
 
@@ -260,6 +263,17 @@ def customers(settings: Settings, f: Filters, *, segment: str | None = None) -> 
         ).df()
     df.columns = CUSTOMER_COLUMNS
     return df
+
+
+def win_back(settings: Settings, f: Filters) -> pd.DataFrame:
+    """The customers of the filters who are declining or at risk (not churned yet), highest
+    predicted CLV first (unscored last): the ones worth winning back."""
+    df = customers(settings, f)
+    return (
+        df[df.activity_status.isin(WIN_BACK_STATUSES)]
+        .sort_values(["predicted_clv", "user_id"], ascending=[False, True], na_position="last")
+        .reset_index(drop=True)
+    )
 
 
 def segment_summary(settings: Settings, f: Filters) -> pd.DataFrame:

@@ -43,6 +43,10 @@ code { background: #eef1f6; padding: 1px 5px; border-radius: 4px; }
 """
 
 
+WIN_BACK_ROWS = 20
+TOP_PRODUCTS = 10
+
+
 @dataclass(frozen=True)
 class Report:
     path: Path
@@ -98,6 +102,8 @@ def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
     scored = customers.dropna(subset=["predicted_clv"])
     retention = data.cohort_retention(settings, f)
     categories = data.funnel_by(settings, f, "category")
+    by_cohort = data.churn_by_cohort(settings, f)
+    win_back = data.win_back(settings, f)
     generated = datetime.now(UTC)
 
     parts = [
@@ -127,8 +133,26 @@ def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
         ]
     if not retention.empty:
         parts += ["<h2>Retention</h2>", chart(charts.cohort_heatmap(retention))]
+    if by_cohort.eligible_customers.sum() > 0 or not win_back.empty:
+        parts.append("<h2>Churn</h2>")
+        if by_cohort.eligible_customers.sum() > 0:
+            parts.append(chart(charts.churn_by_cohort(by_cohort)))
+        if not win_back.empty:
+            parts += [
+                f'<p class="note">{fmt.count(len(win_back))} customers are declining or at risk: they bought '
+                "before but not lately, and have not churned yet. The "
+                f"{fmt.count(min(len(win_back), WIN_BACK_ROWS))} with the highest predicted CLV:</p>",
+                _win_back_table(win_back.head(WIN_BACK_ROWS)),
+            ]
     parts += ["<h2>Funnel</h2>", chart(charts.funnel(total_funnel))]
     parts.append(chart(charts.funnel_rates(categories, "category_level_1", "Funnel by top-level category")))
+    category_revenue = data.category_performance(settings, f).head(TOP_PRODUCTS)
+    brands = data.brand_performance(settings, TOP_PRODUCTS)
+    if not category_revenue.empty:
+        title = f"Top {TOP_PRODUCTS} categories by revenue · whole history"
+        parts += ["<h2>Products</h2>", chart(charts.top_bars(category_revenue, "category_code", "revenue", title))]
+        title = f"Top {TOP_PRODUCTS} brands by revenue · whole history, all categories"
+        parts.append(chart(charts.top_bars(brands, "brand", "revenue", title, "#546e7a")))
     return "\n".join(parts)
 
 
@@ -189,6 +213,21 @@ def _kpi(label: str, value: str, key: str) -> str:
     return (
         f'<div class="kpi" data-kpi="{key}"><div class="label">{html.escape(label)}</div>'
         f'<div class="value">{html.escape(value)}</div></div>'
+    )
+
+
+def _win_back_table(customers) -> str:
+    rows = "".join(
+        f"<tr><td>{r.user_id}</td><td>{html.escape(r.segment)}</td>"
+        f"<td>{html.escape(charts.STATUS_LABELS.get(r.activity_status, r.activity_status))}</td>"
+        f"<td>{r.last_purchase_at:%Y-%m-%d}</td><td>{fmt.count(r.orders)}</td><td>{fmt.money(r.revenue)}</td>"
+        f"<td>{fmt.money(r.predicted_clv)}</td><td>{fmt.percent(r.p_alive, 1)}</td></tr>"
+        for r in customers.itertuples()
+    )
+    return (
+        '<table id="win-back"><thead><tr><th>User id</th><th>Segment</th><th>Status</th><th>Last purchase</th>'
+        "<th>Orders</th><th>Lifetime revenue</th><th>Predicted CLV</th><th>P(alive)</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table>"
     )
 
 

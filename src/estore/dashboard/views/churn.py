@@ -7,8 +7,6 @@ import streamlit as st
 from estore.dashboard import charts, data, ui
 from estore.dashboard import formatting as fmt
 
-AT_RISK = ("declining", "at_risk")
-
 
 def render(ctx: ui.Context) -> None:
     ui.page_title("Churn & retention", ctx)
@@ -73,10 +71,7 @@ def render(ctx: ui.Context) -> None:
     ui.table(comparison.drop(columns=["segment_order"]))
 
     st.subheader("Customers to win back")
-    members = data.customers(ctx.settings, f)
-    at_risk = members[members.activity_status.isin(AT_RISK)].sort_values(
-        ["predicted_clv", "user_id"], ascending=[False, True], na_position="last"
-    )
+    at_risk = data.win_back(ctx.settings, f)
     st.caption(
         f"{len(at_risk):,} customers are declining or at risk (their last purchase is 31–90 days old by default), "
         "highest predicted CLV first."
