@@ -103,3 +103,19 @@ def test_activity_status_is_labelled_for_people_in_its_order():
     shown = {trace.name: list(trace.x) for trace in fig.data}
     assert shown == {"Champions": ["Active"], "At Risk": ["At risk"], "Lost": ["Churned"]}
     assert list(fig.layout.xaxis.categoryarray) == ["Active", "Declining", "At risk", "Churned"]
+
+
+def test_clv_scatter_draws_small_segments_on_top_and_lists_them_in_rule_order():
+    sizes = {"Champions": 3, "At Risk": 5, "Lost": 40}
+    customers = pd.DataFrame(
+        [
+            {"user_id": i, "segment": s, "revenue": 10.0 + i, "predicted_clv": 5.0 + i, "p_alive": 0.5}
+            for i, s in enumerate(s for s, n in sizes.items() for _ in range(n))
+        ]
+    )
+    fig = charts.clv_scatter(customers, charts.segment_colors(SEGMENTS))
+    # plotly draws later traces over earlier ones: the biggest segment first
+    assert [t.name for t in fig.data] == ["Lost", "At Risk", "Champions"]
+    assert [len(t.x) for t in fig.data] == [40, 5, 3]
+    by_rank = sorted(fig.data, key=lambda t: t.legendrank)
+    assert [t.name for t in by_rank] == ["Champions", "At Risk", "Lost"]

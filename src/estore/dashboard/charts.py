@@ -191,13 +191,19 @@ def clv_scatter(customers: pd.DataFrame, colors: dict[str, str], sample: int = 5
         color="segment",
         color_discrete_map=colors,
         category_orders={"segment": list(colors)},
-        opacity=0.7,
+        opacity=0.6,
         hover_data={"user_id": True, "p_alive": ":.2f", "revenue": ":,.2f", "predicted_clv": ":,.2f"},
         labels={"revenue": "Historical revenue", "predicted_clv": "Predicted CLV", "segment": "Segment"},
         log_x=True,
         log_y=True,
     )
-    fig.update_traces(marker={"size": 6})
+    fig.update_traces(marker={"size": 5})
+    # the biggest segments drawn first, so the smaller ones stay visible on top; the legend keeps
+    # the segments' order
+    sizes, rank = df.segment.value_counts(), {s: i for i, s in enumerate(colors)}
+    fig.data = sorted(fig.data, key=lambda t: -sizes.get(t.name, 0))
+    for trace in fig.data:
+        trace.legendrank = rank.get(trace.name, len(rank))
     fig.update_xaxes(dtick=1, tickformat=",")  # one tick per power of ten
     fig.update_yaxes(dtick=1, tickformat=",")
     title = "Historical revenue vs predicted CLV" + (
