@@ -106,6 +106,8 @@ def edge_case_events() -> list[dict]:
         _event(base + timedelta(minutes=5), "view", 17, 905, "brands", brand="sony"),
         _event(base + timedelta(minutes=6), "view", 17, 905, "brands", brand=None),
         _event(base + timedelta(minutes=7), "view", 17, 905, "brands", brand="sony"),
+        # the same event again with its brand in capitals and spaces: a duplicate once cleaned
+        _event(base + timedelta(minutes=7), "view", 17, 905, "brands", brand=" SONY "),
     ]
     # products 18-21: their latest two events share a timestamp but not the category or price
     for product in range(18, 22):
@@ -154,8 +156,11 @@ def read(path: Path, sql: str) -> pd.DataFrame:
 
 
 def expected_events(raw: pd.DataFrame, live_loads: set[int], timeout_minutes: int = 60) -> pd.DataFrame:
-    """Rows of live loads with a session, exact duplicates collapsed, with a session number."""
+    """Rows of live loads with a session, duplicates (equal once codes are cleaned) collapsed, with a
+    session number."""
     df = raw[raw["load_id"].isin(live_loads) & raw["user_session"].notna()].copy()
+    for code in ("brand", "category_code"):  # trimmed and lowercased, empty -> NULL, before comparing
+        df[code] = df[code].str.strip().str.lower().replace("", None)
     df["brand_key"] = df["brand"].fillna("<null>")
     df["code_key"] = df["category_code"].fillna("<null>")
     keys = [c for c in EVENT_COLUMNS if c not in ("brand", "category_code")] + ["brand_key", "code_key"]

@@ -9,10 +9,6 @@ source as (
 renamed as (
 
     select
-        {{ surrogate_key([
-            'event_time', 'event_type', 'product_id', 'category_id', 'category_code',
-            'brand', 'price', 'user_id', 'user_session',
-        ]) }} as event_key,
         cast(event_time as {{ dbt.type_timestamp() }}) as event_time,
         lower(trim(event_type)) as event_type,
         product_id as product_id,
@@ -26,6 +22,21 @@ renamed as (
 
     from source
 
+),
+
+-- the key hashes the cleaned values, so rows that differ only in the case or spaces of a code
+-- are duplicates too
+keyed as (
+
+    select
+        {{ surrogate_key([
+            'event_time', 'event_type', 'product_id', 'category_id', 'category_code',
+            'brand', 'price', 'user_id', 'user_session',
+        ]) }} as event_key,
+        *
+
+    from renamed
+
 )
 
-select * from renamed
+select * from keyed
