@@ -38,6 +38,37 @@ def test_vars_change_thresholds_and_bins(workspace):
     assert rfm["r_score"].max() == 3
 
 
+def test_churn_is_judged_only_after_churn_days_even_with_a_shorter_observation_window(workspace):
+    """churn_days 120 with the default 90-day observation window: a buyer whose first purchase is
+    100 days old cannot have churned yet, so is not counted (counting them diluted the rate)."""
+    wh = workspace / "warehouse.duckdb"
+    as_of = pd.Timestamp("2020-02-10")
+    build(wh, workspace, vars={"as_of_date": str(as_of.date()), "churn_days": 120})
+    events = expected_events(read(wh, "select * from raw.events"), live_loads={1})
+    users = expected_users(events, as_of=as_of, thresholds=(30, 60, 120))
+    buyers = users[users["first_purchase_at"].notna()]
+    eligible = buyers[buyers["first_purchase_at"].dt.normalize() <= as_of - pd.Timedelta(days=120)]
+    churned = eligible[eligible["activity_status"] == "churned"]
+    assert 0 < len(eligible) < len(buyers)  # the window cuts through the month's buyers
+    overall = read(wh, "select * from marts.metrics_churn where cohort_month = 'overall'").iloc[0]
+    assert (overall["eligible_customers"], overall["churned_customers"]) == (len(eligible), len(churned))
+    assert overall["churn_rate"] == pytest.approx(len(churned) / len(eligible))
+
+
+def test_counts_are_64_bit_integers_and_rates_double(workspace):
+    """No 128-bit integers (pandas and the exports read them as floats: 3.0 orders) or 4-byte floats."""
+    wh = workspace / "warehouse.duckdb"
+    build(wh, workspace)
+    odd = read(
+        wh,
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema in ('marts', 'intermediate') and data_type in ('HUGEINT', 'FLOAT')",
+    )
+    assert odd.empty, odd.to_string()
+    orders = read(wh, "select orders from marts.dim_users")["orders"]
+    assert orders.dtype == "int64"
+
+
 def test_an_as_of_date_before_the_last_event_fails_naming_both(workspace):
     wh = workspace / "warehouse.duckdb"
     build(wh, workspace)

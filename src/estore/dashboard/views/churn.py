@@ -22,7 +22,7 @@ def render(ctx: ui.Context) -> None:
         "Churn rate (all cohorts)",
         fmt.percent(overall.churn_rate, 1) if observed else "–",
         help="metrics_churn: churned / customers whose first purchase is old enough to have churned "
-        "(churn_observation_days before the as-of date); the whole history, not filtered.",
+        "(churn_observation_days, or churn_days when larger, before the as-of date); the whole history, not filtered.",
         inverse=True,
     )
     ui.metric(cols[1], "Churned by rule", fmt.count(churned), help="No purchase for more than churn_days.")
@@ -39,8 +39,8 @@ def render(ctx: ui.Context) -> None:
     if observed:
         st.caption(
             f"Churn rate: {overall.churned_customers:,.0f} of the {overall.eligible_customers:,.0f} customers "
-            "whose first purchase is old enough to judge (churn_observation_days before the as-of date), over the "
-            "whole history and all customers. The other cards follow the filters."
+            "whose first purchase is old enough to judge (churn_observation_days, or churn_days when larger, "
+            "before the as-of date), over the whole history and all customers. The other cards follow the filters."
         )
 
     retention = data.cohort_retention(ctx.settings, f)
@@ -58,7 +58,8 @@ def render(ctx: ui.Context) -> None:
     else:
         st.info(
             "No churn rate by cohort yet: churn is counted only for customers whose first purchase is at least "
-            "churn_observation_days (90 by default) before the last event. Load more history."
+            "churn_observation_days (90 by default), or churn_days when larger, before the last event. "
+            "Load more history."
         )
 
     if comparison.empty:

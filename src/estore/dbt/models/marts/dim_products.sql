@@ -64,9 +64,9 @@ product_activity as (
         {{ last_value_by('category_id', 'last_event_at', 'last_event_key') }} as category_id,
         {{ last_value_by('category_code', 'last_event_at', 'last_event_key') }} as category_code,
         {{ last_value_by('last_price', 'last_event_at', 'last_event_key') }} as price,
-        sum(views) as views,
-        sum(carts) as carts,
-        sum(purchases) as purchases,
+        cast(sum(views) as {{ dbt.type_bigint() }}) as views,
+        cast(sum(carts) as {{ dbt.type_bigint() }}) as carts,
+        cast(sum(purchases) as {{ dbt.type_bigint() }}) as purchases,
         sum(revenue) as revenue
 
     from loads

@@ -40,8 +40,8 @@ user_sessions as (
         min(first_purchase_at) as first_purchase_at,
         max(last_purchase_at) as last_purchase_at,
         count(*) as sessions,
-        sum(case when is_purchase_session then 1 else 0 end) as orders,
-        sum(purchases) as purchases,
+        cast(sum(case when is_purchase_session then 1 else 0 end) as {{ dbt.type_bigint() }}) as orders,
+        cast(sum(purchases) as {{ dbt.type_bigint() }}) as purchases,
         sum(revenue) as revenue
 
     from sessions

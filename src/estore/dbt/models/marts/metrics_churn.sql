@@ -1,4 +1,5 @@
-{%- set churn_observation_days = var('churn_observation_days') -%}
+{#- a buyer can be churned only after churn_days without a purchase, so the window is never shorter -#}
+{%- set observation_days = [var('churn_observation_days'), var('churn_days')] | max -%}
 
 with
 
@@ -21,14 +22,14 @@ buyers as (
 
 ),
 
--- churn is observable only for buyers whose first purchase is churn_observation_days old
+-- churn is observable only for buyers whose first purchase is observation_days old
 classified as (
 
     select
         *,
         {{ format_month('first_purchase_at') }} as cohort_month,
         cast(first_purchase_at as date)
-            <= {{ dbt.dateadd('day', -churn_observation_days, 'as_of_date') }} as is_eligible
+            <= {{ dbt.dateadd('day', -observation_days, 'as_of_date') }} as is_eligible
 
     from buyers
 
@@ -40,8 +41,8 @@ by_cohort as (
         cohort_month,
         min(as_of_date) as as_of_date,
         count(*) as customers,
-        sum(case when is_eligible then 1 else 0 end) as eligible_customers,
-        sum(case when is_eligible and is_churned then 1 else 0 end) as churned_customers
+        cast(sum(case when is_eligible then 1 else 0 end) as {{ dbt.type_bigint() }}) as eligible_customers,
+        cast(sum(case when is_eligible and is_churned then 1 else 0 end) as {{ dbt.type_bigint() }}) as churned_customers
 
     from classified
     group by cohort_month
@@ -54,8 +55,8 @@ overall as (
         'overall' as cohort_month,
         min(as_of_date) as as_of_date,
         count(*) as customers,
-        coalesce(sum(case when is_eligible then 1 else 0 end), 0) as eligible_customers,
-        coalesce(sum(case when is_eligible and is_churned then 1 else 0 end), 0) as churned_customers
+        cast(coalesce(sum(case when is_eligible then 1 else 0 end), 0) as {{ dbt.type_bigint() }}) as eligible_customers,
+        cast(coalesce(sum(case when is_eligible and is_churned then 1 else 0 end), 0) as {{ dbt.type_bigint() }}) as churned_customers
 
     from classified
 
@@ -79,7 +80,7 @@ final as (
         customers,
         eligible_customers,
         churned_customers,
-        cast(churned_customers as {{ dbt.type_float() }})
+        cast(churned_customers as {{ type_double() }})
             / nullif(eligible_customers, 0) as churn_rate
 
     from unioned
