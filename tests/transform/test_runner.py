@@ -55,6 +55,22 @@ def test_churn_is_judged_only_after_churn_days_even_with_a_shorter_observation_w
     assert overall["churn_rate"] == pytest.approx(len(churned) / len(eligible))
 
 
+def test_own_segment_rules_build_and_assign_by_the_first_matching_rule(workspace):
+    wh = workspace / "warehouse.duckdb"
+    rules = [
+        {"name": "Best", "r": [4, 5], "fm": [3, 5], "action": "Thank them"},
+        {"name": "Rest", "r": [1, 5], "fm": [1, 5]},
+    ]
+    build(wh, workspace, vars={"rfm_segments": rules})
+    rfm = read(wh, "select * from marts.dim_user_rfm")
+    best = (rfm.r_score >= 4) & (rfm.fm_score >= 3)
+    assert best.any() and (~best).any()
+    assert rfm.segment.tolist() == ["Best" if b else "Rest" for b in best]
+    segments = read(wh, "select segment, suggested_action from marts.dashboard_segments order by segment_order")
+    assert segments.segment.tolist()[:2] == ["Best", "Rest"]
+    assert segments.suggested_action.tolist()[0] == "Thank them"
+
+
 def test_counts_are_64_bit_integers_and_rates_double(workspace):
     """No 128-bit integers (pandas and the exports read them as floats: 3.0 orders) or 4-byte floats."""
     wh = workspace / "warehouse.duckdb"
