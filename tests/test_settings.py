@@ -121,6 +121,7 @@ def test_settings_from_environment_and_file(tmp_path, monkeypatch):
         ("as_of_date=2019-13-01", "--var as_of_date = '2019-13-01' is not valid; expected a date as YYYY-MM-DD"),
         ("as_of_date=20191130", "--var as_of_date = 20191130 is not valid"),
         ("migration_to_date=yesterday", "--var migration_to_date = 'yesterday' is not valid"),
+        ("migration_from_date=2019-11-01T12:00:00", "migration_from_date = '2019-11-01T12:00:00' is not valid"),
         ("session_quality_event_bounds=[5, 1]", "--var session_quality_event_bounds = [5, 1] is not valid"),
         ("session_quality_duration_bounds_seconds=[]", "--var session_quality_duration_bounds_seconds = []"),
         ('rfm_segments=[{name = "All", r = [1, 5]}]', "--var rfm_segments = [{'name': 'All', 'r': [1, 5]}] is not"),
@@ -155,13 +156,13 @@ def test_bad_dbt_var_in_config_file_names_the_file(tmp_path):
 
 def test_good_dbt_vars_pass(tmp_path):
     (tmp_path / "estore.toml").write_text(
-        "[dbt.vars]\nmigration_from_date = 2019-11-01T12:00:00\nsession_quality_event_bounds = [1, 10]\n"
+        "[dbt.vars]\nmigration_from_date = 2019-11-01\nsession_quality_event_bounds = [1, 10]\n"
         'rfm_segments = [{name = "Best", r = [4, 5], fm = [3.5, 5], action = "Thank them"},'
         ' {name = "Rest", r = [1, 5], fm = [1, 5]}]\n'
     )
     cli = dict(parse_var(v) for v in ["as_of_date=2019-11-30", "churn_observation_days=0"])
     cli["migration_to_date"] = None  # what dbt_project.yml declares: the latest snapshot
     settings = load_settings(tmp_path, cli)
-    assert settings.dbt_vars["migration_from_date"] == "2019-11-01T12:00:00"
+    assert settings.dbt_vars["migration_from_date"] == "2019-11-01"
     assert settings.dbt_vars["rfm_segments"][0] == {"name": "Best", "r": [4, 5], "fm": [3.5, 5], "action": "Thank them"}
     assert settings.dbt_vars["churn_observation_days"] == 0

@@ -48,7 +48,7 @@ def test_unit_tests_pass(built):
         "cohort_retention_counts_calendar_months",
         "dashboard_sessions_daily_counts_stages_per_segment",
         "funnel_daily_counts_cart_abandonment",
-        "segment_migration_reads_segments_valid_at_each_time",
+        "segment_migration_reads_segments_by_data_date",
     } <= defined
 
 

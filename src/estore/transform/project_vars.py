@@ -27,10 +27,8 @@ _WHOLE_NUMBERS = {
     "rfm_bins": 2,
     "cohort_max_months": 1,
 }
-_DATES = {"as_of_date", "clv_calibration_end"}
-_TIMES = {"migration_from_date", "migration_to_date"}
+_DATES = {"as_of_date", "clv_calibration_end", "migration_from_date", "migration_to_date"}
 _DATE = "%Y-%m-%d"
-_TIMESTAMPS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")  # TOML datetimes arrive with the T
 _BOUNDS = {"session_quality_event_bounds", "session_quality_duration_bounds_seconds"}
 
 
@@ -68,9 +66,6 @@ def _problem(name: str, value: Any) -> str | None:
         return None if is_int(value) and value >= least else f"a whole number of at least {least}"
     if name in _DATES:
         return None if value is None or _parses(value, _DATE) else "a date as YYYY-MM-DD, or null"
-    if name in _TIMES:
-        ok = value is None or _parses(value, _DATE, *_TIMESTAMPS)
-        return None if ok else "a date (YYYY-MM-DD) or a timestamp (YYYY-MM-DD HH:MM:SS), or null"
     if name in _BOUNDS:
         ok = isinstance(value, list) and value and all(is_int(v) and v >= 0 for v in value)
         ok = ok and all(a < b for a, b in zip(value, value[1:], strict=False))

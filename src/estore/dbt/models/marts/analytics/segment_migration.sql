@@ -1,26 +1,33 @@
 {#-
-    How buyers moved between RFM segments from one snapshot time to another: the segment of a
-    buyer "as of" a time is the snap_user_rfm_segment version valid then
-    (dbt_valid_from <= time < dbt_valid_to, or no dbt_valid_to yet).
+    How buyers moved between RFM segments from one data date to another. Each version of
+    snap_user_rfm_segment carries the as-of date of the data of the build that recorded it
+    (versions recorded before that column existed: the date of their dbt_valid_from). A buyer's
+    segment at a date is their latest version (by dbt_valid_from) recorded at or before it.
 -#}
 {%- set from_date = var('migration_from_date') -%}
 {%- set to_date = var('migration_to_date') -%}
 
 with
 
-snapshot as (
+versions as (
 
-    select * from {{ ref('snap_user_rfm_segment') }}
+    select
+        user_id,
+        coalesce(segment, 'Unsegmented') as segment,
+        dbt_valid_from,
+        coalesce(as_of_date, cast(dbt_valid_from as date)) as data_date
+
+    from {{ ref('snap_user_rfm_segment') }}
 
 ),
 
-snapshot_times as (
+snapshot_dates as (
 
     select
-        min(dbt_valid_from) as first_valid_from,
-        max(dbt_valid_from) as last_valid_from
+        min(data_date) as first_date,
+        max(data_date) as last_date
 
-    from snapshot
+    from versions
 
 ),
 
@@ -28,46 +35,39 @@ bounds as (
 
     select
         {% if from_date -%}
-        cast('{{ from_date }}' as {{ dbt.type_timestamp() }}) as from_date,
+        cast('{{ from_date }}' as date) as from_date,
         {%- else -%}
-        first_valid_from as from_date,
+        first_date as from_date,
         {%- endif %}
         {% if to_date -%}
-        cast('{{ to_date }}' as {{ dbt.type_timestamp() }}) as to_date
+        cast('{{ to_date }}' as date) as to_date
         {%- else -%}
-        last_valid_from as to_date
+        last_date as to_date
         {%- endif %}
 
-    from snapshot_times
+    from snapshot_dates
 
 ),
+{% for side in ['from', 'to'] %}
+segments_at_{{ side }} as (
 
-segments_at_from as (
+    select user_id, segment
+    from (
+        select
+            versions.user_id,
+            versions.segment,
+            row_number() over (
+                partition by versions.user_id order by versions.dbt_valid_from desc
+            ) as recency
 
-    select
-        snapshot.user_id,
-        coalesce(snapshot.segment, 'Unsegmented') as segment
-
-    from snapshot
-    cross join bounds
-    where snapshot.dbt_valid_from <= bounds.from_date
-        and (snapshot.dbt_valid_to is null or snapshot.dbt_valid_to > bounds.from_date)
-
-),
-
-segments_at_to as (
-
-    select
-        snapshot.user_id,
-        coalesce(snapshot.segment, 'Unsegmented') as segment
-
-    from snapshot
-    cross join bounds
-    where snapshot.dbt_valid_from <= bounds.to_date
-        and (snapshot.dbt_valid_to is null or snapshot.dbt_valid_to > bounds.to_date)
+        from versions
+        cross join bounds
+        where versions.data_date <= bounds.{{ side }}_date
+    ) as recorded
+    where recency = 1
 
 ),
-
+{% endfor %}
 moves as (
 
     select
