@@ -179,7 +179,7 @@ def test_one_funnel_row(pipeline, expected):
         purchase=("event_type", lambda s: (s == "purchase").any()),
     )
     day = sessions[sessions.start.dt.normalize() == pd.Timestamp("2019-11-15")]
-    row = marts(pipeline, "select * from marts.funnel_daily where event_date = date '2019-11-15'").iloc[0]
+    row = marts(pipeline, "select * from marts.funnel_daily where session_date = date '2019-11-15'").iloc[0]
     assert row.sessions == len(day)
     assert row.sessions_with_cart == day.cart.sum()
     assert row.sessions_with_purchase == day.purchase.sum()

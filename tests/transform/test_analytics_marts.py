@@ -253,10 +253,10 @@ def test_cohort_retention_matches_pandas(analytics, events):
 
 def test_funnel_daily_matches_pandas(analytics, events):
     sessions = sessions_of(events)
-    sessions["event_date"] = sessions["session_start"].dt.normalize()
-    want = funnel(sessions, "event_date")
+    sessions["session_date"] = sessions["session_start"].dt.normalize()
+    want = funnel(sessions, "session_date")
     got = read(analytics["warehouse"], "select * from marts.funnel_daily")
-    got = got.set_index(pd.to_datetime(got["event_date"])).drop(columns="event_date").sort_index()
+    got = got.set_index(pd.to_datetime(got["session_date"])).drop(columns="session_date").sort_index()
     assert list(got.index) == list(want.index)
     # the busiest day, column by column
     day = want["sessions"].idxmax()

@@ -11,7 +11,7 @@ sessions_by_day_and_segment as (
 final as (
 
     select
-        session_date as event_date,
+        session_date,
         {{ funnel_measures_from_counts() }},
         sum(revenue) as revenue
 
