@@ -1,7 +1,10 @@
 {#-
     A stable surrogate key: md5 (dbt.hash) of the columns cast to strings, '|' separated,
     NULL written as '<null>' so that (NULL, 'a') and ('a', NULL) differ. Same inputs give the
-    same key on every run and engine; it never depends on row order or batch boundaries.
+    same key on every run; it never depends on row order or batch boundaries. Across engines the
+    keys agree only where they cast values to the same text: DuckDB writes a timestamp as
+    '2020-01-01 10:00:00' and a DECIMAL(12,2) as '37.10', BigQuery would write '...+00' and
+    '37.1', so a BigQuery target needs a bigquery__ version that formats them the DuckDB way.
     Dispatched: DuckDB builds the string with one variadic concat() call instead of a chain of
     `||` (about 40% faster on 10M rows); the key values are identical.
 -#}
