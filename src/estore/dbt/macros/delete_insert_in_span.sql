@@ -11,8 +11,18 @@
     As literal bounds, they let the delete skip the row groups outside the span, or at least the
     key columns of their rows, instead of reading the keys of the whole table. The unique_key
     must be a list (dbt-duckdb names the target DBT_INCREMENTAL_TARGET only then).
+    Dispatched: the bound relies on dbt-duckdb's alias for the target; elsewhere it is dbt's plain
+    delete+insert (the same rows, without the bound).
 -#}
 {% macro get_incremental_delete_insert_in_span_sql(arg_dict) %}
+    {{ return(adapter.dispatch('delete_insert_in_span_sql', 'estore')(arg_dict)) }}
+{% endmacro %}
+
+{% macro default__delete_insert_in_span_sql(arg_dict) %}
+    {{ return(get_incremental_delete_insert_sql(arg_dict)) }}
+{% endmacro %}
+
+{% macro duckdb__delete_insert_in_span_sql(arg_dict) %}
     {%- set meta = config.get('meta') -%}
     {%- set column = meta['span_column'] -%}
     {%- set span = query_span(
