@@ -15,6 +15,8 @@ raise.
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,9 +194,11 @@ def _load_file(
         return result("refused", message=str(refusal))
     except duckdb.Error as error:
         con.rollback()
-        if isinstance(error, duckdb.IOException | duckdb.InvalidInputException | duckdb.ConversionException):
-            first = str(error).strip().splitlines()[0]
-            return result("refused", message=f"{path}: could not be read ({first}); nothing loaded")
+        # DuckDB's readers report a damaged file as one of these; a plain duckdb.Error is what the
+        # parquet reader raises for corrupt pages ("Parquet file is likely corrupted", "Out of
+        # buffer"). Anything else (out of memory, an internal error, a bug) is not about the file.
+        if type(error) is duckdb.Error or isinstance(error, _UNREADABLE):
+            return result("refused", message=f"{path}: {_unreadable(kind, error)}; nothing loaded")
         raise
     except BaseException:  # KeyboardInterrupt, SystemExit, bugs: undo this file, then stop
         con.rollback()
@@ -247,7 +251,9 @@ def _format_problem(con: duckdb.DuckDBPyConnection, file: Path, kind: str) -> st
         return "is gzip-compressed but named .csv; rename it to end in .csv.gz"
     try:
         header = read_csv_header(file)
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
+        if kind == "csv.gz" and isinstance(error, gzip.BadGzipFile | EOFError | zlib.error):
+            return f"not a valid gzip file ({error}); re-download or re-compress it"
         return f"could not be read ({error})"
     if header is None:
         return "file is empty (no header line)"
@@ -255,6 +261,17 @@ def _format_problem(con: duckdb.DuckDBPyConnection, file: Path, kind: str) -> st
     if difference:
         return f"header does not match the REES46 schema: {difference}"
     return None
+
+
+_UNREADABLE = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+
+
+def _unreadable(kind: str, error: duckdb.Error) -> str:
+    """Why DuckDB could not read the file, from its error (the first line of it)."""
+    first = str(error).strip().splitlines()[0]
+    if kind == "csv.gz" and "gzip" in first.lower():
+        return f"not a valid gzip file ({first}); re-download or re-compress it"
+    return f"could not be read ({first})"
 
 
 def _starts_with(file: Path, magic: bytes) -> bool:
