@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -93,3 +94,49 @@ def test_a_warehouse_without_marts_is_not_published(tmp_path):
     with pytest.raises(EstoreError, match="estore build"):
         serving.publish(settings)
     assert not settings.serving.exists()
+
+
+def test_a_publish_clears_the_mark_of_a_build_but_not_of_a_load_that_came_in_since(settings):
+    serving.mark_unpublished(settings, "build")
+    assert serving.unpublished_change(settings) == "build"
+    serving.publish(settings)
+    assert not serving.has_unpublished_changes(settings)
+    # a load slipped in while the build ran: its rows are not built, so the mark stays after publish
+    serving.mark_unpublished(settings, "build")
+    serving.mark_unpublished(settings, "load")
+    serving.publish(settings)
+    assert serving.unpublished_change(settings) == "load"
+
+
+def test_publish_skips_dbt_leftovers_and_removes_temporary_files_of_killed_publishes(settings):
+    with connect(settings.warehouse) as con:  # what an interrupted dbt swap leaves
+        con.execute("create table marts.dim_users__dbt_backup as from marts.dim_users")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = settings.serving.with_name(f".serving.duckdb.{dead.stdout.strip()}.tmp")
+    killed.write_bytes(b"half a snapshot")
+    Path(f"{killed}.wal").write_bytes(b"wal")
+    running = settings.serving.with_name(".serving.duckdb.1.tmp")  # pid 1 is alive: another publish's
+    running.write_bytes(b"in progress")
+    published = serving.publish(settings)
+    assert set(published.tables) == {"dim_users"}
+    assert not killed.exists() and not Path(f"{killed}.wal").exists()
+    assert running.exists()
+
+
+def test_a_load_marks_the_warehouse_unpublished_only_when_it_loaded_something(tmp_path):
+    from estore import pipeline
+
+    settings = load_settings(tmp_path / "ws")
+    events = tmp_path / "2019-Oct.csv"
+    events.write_text(
+        "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+        "2019-10-01 00:00:00 UTC,view,1,2,electronics.smartphone,apple,10.00,3,s1\n"
+    )
+    [result] = pipeline.load(settings, [str(events)])
+    assert result.status == "loaded" and serving.unpublished_change(settings) == "load"
+    serving.mark_unpublished(settings, None)  # as a publish would
+    [again] = pipeline.load(settings, [str(events)])
+    assert again.status == "skipped" and not serving.has_unpublished_changes(settings)
+    serving.mark_unpublished(settings, "validate-clv")
+    pipeline.load(settings, [str(events)])
+    assert serving.unpublished_change(settings) == "validate-clv"  # as it was

@@ -219,8 +219,13 @@ def validate_clv(
     from estore.validation import validate_clv as run_validation
 
     settings = _settings(ctx, var)
-    report = run_validation(settings, calibration_end)
+    report, published = run_validation(settings, calibration_end)
     console.print(report.render())
+    if not published:
+        err.print(
+            "[yellow]not published to the dashboard: the warehouse has changes no build has published yet "
+            "(files loaded, or a build that did not finish); `estore build` publishes everything[/yellow]"
+        )
 
 
 # --- dashboard, report, exports (all read the serving snapshot, never the warehouse) --------

@@ -25,10 +25,17 @@ class BuildOutcome:
 
 
 def load(settings: Settings, paths: list[str], *, replace: bool = False, progress: Callable | None = None):
-    """Load event files into the warehouse exactly once; returns one result per file."""
-    from estore.ingest import load as ingest_load
+    """Load event files into the warehouse exactly once; returns one result per file.
 
-    return ingest_load(
+    Marks the warehouse as changed but not published (estore.serving) before it loads, and puts
+    the mark back as it was when no file changed anything.
+    """
+    from estore.ingest import load as ingest_load
+    from estore.serving import mark_unpublished, unpublished_change
+
+    before = unpublished_change(settings)
+    mark_unpublished(settings, "load")
+    results = ingest_load(
         paths,
         settings.warehouse,
         replace=replace,
@@ -36,6 +43,9 @@ def load(settings: Settings, paths: list[str], *, replace: bool = False, progres
         threads=settings.threads,
         progress=progress,
     )
+    if not any(r.status in ("loaded", "replaced") for r in results):
+        mark_unpublished(settings, before)
+    return results
 
 
 def build(
@@ -47,10 +57,11 @@ def build(
     built in a second, short dbt invocation once the fit is in. Only a build that succeeded
     is published to the serving snapshot; a failed one raises and leaves the last good one.
     """
-    from estore.serving import publish
+    from estore.serving import mark_unpublished, publish
     from estore.transform import build as dbt_build
 
     _require_loaded(settings)
+    mark_unpublished(settings, "build")
 
     def dbt(**kwargs):
         return dbt_build(

@@ -29,22 +29,50 @@ SCHEMA = "marts"
 # would cost more than the build of a new month (at 60M events, fct_sessions' 13M rows took 9 s of
 # the 11 s publish).
 NOT_SERVED = frozenset({"fct_events", "fct_sessions"})
+# what dbt leaves when a build is interrupted while it swaps a table in; never published
+DBT_LEFTOVERS = ("__dbt_backup", "__dbt_tmp")
 
 
-# The warehouse is written (and so its file is modified) by every load and build; the snapshot
-# file is renamed into place after them. A warehouse modified this long after the snapshot has
-# changes that are not published yet (a load or build is running, or did not finish).
-STALE_AFTER_SECONDS = 30
+# What changed the warehouse since the last publish: a load, build or validate-clv writes its
+# kind into this file before it changes anything, and the publish that follows removes it, unless
+# a load came in meanwhile (its rows are not built yet). A crash leaves it behind, so the
+# dashboard says that the last step did not finish until a build publishes again.
+UNPUBLISHED = ".unpublished"
+
+
+def mark_unpublished(settings: Settings, kind: str | None) -> None:
+    """Record that `kind` ('load', 'build' or 'validate-clv') is about to change the warehouse.
+
+    None: nothing is pending (the mark is removed).
+    """
+    path = settings.workspace / UNPUBLISHED
+    try:
+        if kind is None:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f"{UNPUBLISHED}.{os.getpid()}.tmp")
+        temp.write_text(kind + "\n")
+        temp.replace(path)
+    except OSError as error:
+        raise EstoreError(
+            f"workspace {settings.workspace}: cannot write {UNPUBLISHED} there ({error.strerror}); "
+            "use a writable --workspace"
+        ) from None
+
+
+def unpublished_change(settings: Settings) -> str | None:
+    """The kind of the last change not published yet (a load, build or validate-clv), or None."""
+    try:
+        words = (settings.workspace / UNPUBLISHED).read_text().split()
+    except FileNotFoundError:
+        return None
+    return words[0] if words else "build"
 
 
 def has_unpublished_changes(settings: Settings) -> bool:
-    """Whether the warehouse was modified after the serving snapshot was published."""
-    try:
-        warehouse = settings.warehouse.stat().st_mtime
-        serving = settings.serving.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    return warehouse > serving + STALE_AFTER_SECONDS
+    """Whether the warehouse holds changes the snapshot does not (a step running, or one that did not finish)."""
+    return unpublished_change(settings) is not None
 
 
 @dataclass(frozen=True)
@@ -56,11 +84,15 @@ class Published:
 
 
 def publish(settings: Settings) -> Published:
-    """Copy the marts of the warehouse into a fresh serving snapshot and swap it in atomically."""
+    """Copy the marts of the warehouse into a fresh serving snapshot and swap it in atomically.
+
+    Also removes leftovers of publishes that were killed (their temporary files), and the mark of
+    unpublished changes, unless a load came in since the step being published started.
+    """
     started = time.perf_counter()
     final = settings.serving
     temp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-    temp.unlink(missing_ok=True)
+    _remove_leftovers(final)
     built_at = datetime.now(UTC).replace(tzinfo=None)
     tables: dict[str, int] = {}
     try:
@@ -79,7 +111,7 @@ def publish(settings: Settings) -> Published:
             try:
                 con.execute(f"create schema serving_new.{SCHEMA}")
                 for name in names:
-                    if name in NOT_SERVED:
+                    if name in NOT_SERVED or name.endswith(DBT_LEFTOVERS):
                         continue
                     con.execute(f"create table serving_new.{SCHEMA}.{name} as from {SCHEMA}.{name}")
                     tables[name] = con.execute(f"select count(*) from serving_new.{SCHEMA}.{name}").fetchone()[0]
@@ -96,6 +128,8 @@ def publish(settings: Settings) -> Published:
         _fsync(temp)
         os.replace(temp, final)
         _fsync(final.parent)
+        if unpublished_change(settings) != "load":
+            mark_unpublished(settings, None)
     except BaseException:
         temp.unlink(missing_ok=True)
         Path(f"{temp}.wal").unlink(missing_ok=True)
@@ -120,6 +154,24 @@ def open_serving(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def _remove_leftovers(final: Path) -> None:
+    """Delete the temporary files of publishes whose process is gone (killed mid-publish)."""
+    for leftover in final.parent.glob(f".{final.name}.*.tmp*"):
+        pid = leftover.name.removeprefix(f".{final.name}.").split(".")[0]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _sql_path(path: Path) -> str:

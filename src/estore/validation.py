@@ -16,20 +16,23 @@ def validate_clv(settings: Settings, calibration_end: str):
 
     The summary model writes to `marts.clv_calibration_summary` when the var
     `clv_calibration_end` is set, so the production `clv_customer_summary` is left alone.
-    Returns an `estore.clv.HoldoutReport`; its tables land in `marts.clv_holdout_*`. When the
-    serving snapshot held everything the warehouse did, it is published again afterwards (also
-    after a validation that failed on the data), so the dashboard does not take the validation for
-    an unfinished build; otherwise (files loaded but not built, a build that did not finish) it is
-    left for the next `estore build`.
+    Returns (an `estore.clv.HoldoutReport`, whether it was published); its tables land in
+    `marts.clv_holdout_*`. When the serving snapshot held everything the warehouse did (or only an
+    earlier validation was pending), it is published again afterwards (also after a validation
+    that failed on the data), so the dashboard does not take the validation for an unfinished
+    build; otherwise (files loaded but not built, a build that did not finish) it is left for the
+    next `estore build`.
     """
-    from estore.serving import has_unpublished_changes, publish
+    from estore.serving import mark_unpublished, publish, unpublished_change
 
     try:
         end = date.fromisoformat(calibration_end)
     except ValueError as exc:
         raise EstoreError(f"--calibration-end {calibration_end!r}: expected a date as YYYY-MM-DD ({exc})") from None
     require_built(settings.warehouse)
-    republish = settings.serving.exists() and not has_unpublished_changes(settings)
+    republish = settings.serving.exists() and unpublished_change(settings) in (None, "validate-clv")
+    if republish:
+        mark_unpublished(settings, "validate-clv")
     try:
         report = _holdout(settings, end)
     except EstoreError:  # a refusal on the data; the production tables are as they were
@@ -38,7 +41,7 @@ def validate_clv(settings: Settings, calibration_end: str):
         raise
     if republish:
         publish(settings)
-    return report
+    return report, republish
 
 
 def _holdout(settings: Settings, end: date):

@@ -4,16 +4,14 @@ buyer's repeat purchases from BG/NBD and spend from Gamma-Gamma, and records the
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import time
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from estore.serving import has_unpublished_changes
+from estore.serving import has_unpublished_changes, mark_unpublished, unpublished_change
 from estore.settings import load_settings
 
 from .support import clean_events, estore, query
@@ -151,10 +149,16 @@ def test_validation_is_published_only_over_a_snapshot_with_nothing_pending(clv, 
 
     ws = tmp_path / "ws"
     shutil.copytree(clv["ws"], ws)
-    long_ago = time.time() - 3600  # the warehouse changed after the snapshot: a build did not finish, say
-    os.utime(ws / "serving.duckdb", (long_ago, long_ago))
-    assert has_unpublished_changes(load_settings(ws))
+    mark_unpublished(load_settings(ws), "load")  # files loaded that no build has published yet
     out = estore(ws, "validate-clv", "--calibration-end", "2020-01-15")
     assert out.returncode == 0, out.stderr
+    assert "not published to the dashboard" in " ".join(out.stderr.split())
     assert query(ws, summary).holdout_days[0] == served(ws, summary).holdout_days[0] + 16
-    assert has_unpublished_changes(load_settings(ws))
+    assert unpublished_change(load_settings(ws)) == "load"
+
+    # a validation that was interrupted left only its own mark: running it again publishes
+    mark_unpublished(load_settings(ws), "validate-clv")
+    out = estore(ws, "validate-clv", "--calibration-end", "2020-01-15")
+    assert out.returncode == 0, out.stderr
+    pd.testing.assert_frame_equal(served(ws, summary), query(ws, summary))
+    assert not has_unpublished_changes(load_settings(ws))

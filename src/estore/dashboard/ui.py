@@ -11,7 +11,7 @@ import streamlit as st
 from estore import exports
 from estore.dashboard import data
 from estore.dashboard.filters import Filters
-from estore.serving import has_unpublished_changes
+from estore.serving import unpublished_change
 from estore.settings import Settings
 
 ALL_CATEGORIES = "All categories"
@@ -79,11 +79,16 @@ def build_note(ctx: Context) -> None:
         f"{info.data_to:%d %b %Y} · {info.events:,} events from {info.files_loaded:,} files · "
         f"showing {ctx.filters.describe()}"
     )
-    if has_unpublished_changes(ctx.settings):
+    change = unpublished_change(ctx.settings)
+    if change is not None:
+        what = (
+            "files were loaded that no build has published yet (or a load is running)"
+            if change == "load"
+            else f"a {change} is running, or the last one did not finish"
+        )
         st.info(
-            "The warehouse has changed since this data was published: a load or build is running, or the last "
-            f"one did not finish. You are seeing the last good build ({info.built_at:%Y-%m-%d %H:%M:%S} UTC); "
-            "the new numbers appear when `estore build` publishes them."
+            f"The warehouse has changed since this data was published: {what}. You are seeing the last good "
+            f"build ({info.built_at:%Y-%m-%d %H:%M:%S} UTC); the new numbers appear when `estore build` publishes them."
         )
 
 

@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from estore.orchestration.dbt_project import AFTER_CLV_SELECTOR, TRANSLATOR, manifest_path
 from estore.orchestration.manifest import dagster_target
 from estore.orchestration.resources import EstoreResource
+from estore.serving import mark_unpublished
 from estore.transform.runner import dbt_invocation, environment
 from estore.warehouse import connect
 
@@ -35,6 +36,7 @@ def run_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, estore
     )
     # a fresh warehouse gets its raw tables, so a build before the first file gives empty marts
     connect(settings.warehouse, memory_limit=settings.memory_limit, threads=settings.threads).close()
+    mark_unpublished(settings, "build")  # until the serving asset publishes
     with environment(invocation.env):  # dagster-dbt hands os.environ to the dbt process it starts
         run = dbt.cli(
             [*invocation.build_args, "--log-format-file", "text"],
