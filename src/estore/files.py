@@ -19,7 +19,9 @@ def write_atomically(path: Path, payload: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temp.write_bytes(payload)
         temp.replace(path)
-    except OSError as error:
+    except BaseException as error:  # a Ctrl-C too: no temporary file is left behind
         with suppress(OSError):  # nothing to remove when the folder is not there
             temp.unlink(missing_ok=True)
-        raise EstoreError(f"--out {path}: cannot write it ({error.strerror}); choose a writable path") from None
+        if isinstance(error, OSError):
+            raise EstoreError(f"--out {path}: cannot write it ({error.strerror}); choose a writable path") from None
+        raise
