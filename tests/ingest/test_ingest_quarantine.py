@@ -168,3 +168,36 @@ def test_corrupt_gzip_is_refused(tmp_path: Path, warehouse: Path) -> None:
     [r] = load([str(f)], warehouse)
     assert r.status == "refused" and str(f) in (r.message or "")
     assert scalar(warehouse, "select count(*) from raw.events") == 0
+
+
+def _row(i: int, *, brand: str = "apple", price: str = "12.50", session: str | None = None) -> str:
+    return (
+        f"2019-10-01 00:00:0{i} UTC,view,{1000 + i},2053013555631882655,electronics.smartphone,{brand},{price},"
+        f"512000000,{session if session is not None else f's{i}'}"
+    )
+
+
+def _write(path: Path, records: list[str], eol: str) -> Path:
+    """The header and the records, each ended by eol (also the newlines inside quoted values)."""
+    return write_csv(path, [r.replace("\n", eol) for r in records], eol=eol)
+
+
+@pytest.mark.parametrize("name,eol", [("neg.csv", "\n"), ("neg-crlf.csv", "\r\n"), ("neg.csv.gz", "\n")])
+def test_negative_price_after_a_quoted_newline_and_before_an_unterminated_quote(
+    tmp_path: Path, warehouse: Path, name: str, eol: str
+) -> None:
+    """Both scans (the first, and the rescan for negative prices) number lines the same way."""
+    f = _write(
+        tmp_path / name,
+        [_row(0, brand='"b\nx"'), _row(1, price="bad"), _row(2, price="-9.5"), _row(3, brand='"open')],
+        eol,
+    )
+    # line 1 the header, lines 2-3 the quoted newline, then one line each
+    [r] = load([str(f)], warehouse)
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("loaded", 1, 3)
+    assert query(warehouse, "select line_number, raw_line, reason from raw.quarantine order by 1") == [
+        (4, _row(1, price="bad"), "non-numeric or out-of-range price 'bad'"),
+        (5, _row(2, price="-9.5"), "negative price -9.5"),
+        (6, _row(3, brand='"open'), "unterminated quote (quoted value opened on line 6)"),
+    ]
+    assert query(warehouse, "select brand from raw.events") == [(f"b{eol}x",)]

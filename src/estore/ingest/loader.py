@@ -314,8 +314,8 @@ def _load_csv(
     with QueryProgress(con, lambda f: emit("loading", int(f * size * per_byte), f)):
         inserted = con.execute(sql).fetchone()[0]  # type: ignore[index]
     emit("quarantine", int(inserted), 1.0)
-    quarantined = quarantine.csv_rejects_to_quarantine(con, load_id, str(file), gzipped=kind == "csv.gz")
     negative = con.execute("delete from raw.events where load_id = ? and price < 0", [load_id]).fetchone()[0]  # type: ignore[index]
+    rejects = [quarantine.REJECTS_TABLE]
     if negative:
         # Rare: find the lines of the negative prices with a rescan that reads price as an
         # unsigned integer, so exactly those lines (and the non-numeric ones) are rejected.
@@ -326,6 +326,10 @@ def _load_csv(
                 rejects_table = '{quarantine.NEG_REJECTS_TABLE}',
                 rejects_scan = '{quarantine.NEG_REJECTS_SCAN}')
         """).fetchall()
+        rejects.append(quarantine.NEG_REJECTS_TABLE)
+    quarantine.number_lines(con, load_id, str(file), kind == "csv.gz", rejects)
+    quarantined = quarantine.csv_rejects_to_quarantine(con, load_id, str(file))
+    if negative:
         located = quarantine.negative_prices_to_quarantine(con, load_id, str(file))
         if located != negative:
             raise RuntimeError(f"{file}: {negative} rows have a negative price but the rescan located {located}")

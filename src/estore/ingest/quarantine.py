@@ -8,8 +8,8 @@ so they are found after the insert and located by a second, rare scan (see loade
 DuckDB 2.0.0 numbers the lines of cast errors one too low when the file also has an
 unterminated quote, so two bad lines can share a number; the byte offset of each line is
 right. When a file has an unterminated quote, or two different lines share a number, the
-lines are numbered again from those offsets by counting the newlines before each (a rare
-second read of the file, up to its last rejected line).
+lines of both scans' rejects are numbered again from those offsets by counting the newlines
+before each (number_lines: a rare second read of the file, up to its last rejected line).
 
 Parquet: rows are checked in SQL and quarantined with their 1-based row number.
 """
@@ -51,7 +51,7 @@ end
 """
 
 
-def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path: str, gzipped: bool) -> int:
+def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path: str) -> int:
     """Move the CSV reader's rejects into raw.quarantine, one row per physical line; returns the count.
 
     A line with several errors gets them joined with '; '. Wrong column counts say how many
@@ -59,13 +59,6 @@ def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path
     rejected value: it is split back into its lines, each quarantined with its own number, so
     rows_loaded + rows_quarantined still equals the data lines of the file.
     """
-    (suspect,) = con.execute(
-        f"""select bool_or(error_type = 'UNQUOTED VALUE')
-                or count(distinct line) <> count(distinct line_byte_position)
-            from {REJECTS_TABLE}"""
-    ).fetchone()  # type: ignore[misc]
-    if suspect:
-        _number_lines_from_offsets(con, path, gzipped)
     n = con.execute(
         f"""
         insert into raw.quarantine (load_id, path, line_number, raw_line, reason)
@@ -127,16 +120,35 @@ def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path
     return int(n)
 
 
-def _number_lines_from_offsets(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool) -> None:
+def number_lines(con: duckdb.DuckDBPyConnection, load_id: int, path: str, gzipped: bool, tables: list[str]) -> None:
+    """Make the line numbers in the rejects tables those of the file (see the module docstring).
+
+    tables: the rejects tables of this load's scans of the file (the first scan's, and the
+    negative-price rescan's when there was one); both get the same numbering, so a line
+    rejected by both has the same number in each.
+    """
+    rejects = " union all ".join(f"select line, line_byte_position, error_type, csv_line from {t}" for t in tables)
+    shared = " or ".join(
+        f"(select count(distinct line) <> count(distinct line_byte_position) from {t})" for t in tables
+    )
+    found, suspect = con.execute(
+        f"""select count(*) > 0,
+                   bool_or(error_type = 'UNQUOTED VALUE') or {shared}
+            from ({rejects})"""
+    ).fetchone()  # type: ignore[misc]
+    if found and suspect:
+        _number_lines_from_offsets(con, path, gzipped, tables)
+
+
+def _number_lines_from_offsets(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, tables: list[str]) -> None:
     """Set each reject's line to 1 + the newlines before its line_byte_position.
 
     DuckDB's offset of a line lies between the newline that ends the line before and the line's
     last byte (it is one past the line's first byte for LF endings, on it for CRLF), so counting
     the newlines strictly before it gives the line's number either way.
     """
-    offsets = [
-        o for (o,) in con.execute(f"select distinct line_byte_position from {REJECTS_TABLE} order by 1").fetchall()
-    ]
+    union = " union ".join(f"select line_byte_position from {t}" for t in tables)
+    offsets = [o for (o,) in con.execute(f"select distinct line_byte_position from ({union}) order by 1").fetchall()]
     lines: list[int] = []
     newlines, read = 0, 0
     with (gzip.open if gzipped else open)(path, "rb") as f:
@@ -145,12 +157,13 @@ def _number_lines_from_offsets(con: duckdb.DuckDBPyConnection, path: str, gzippe
                 newlines += chunk.count(b"\n")
                 read += len(chunk)
             lines.append(newlines + 1)
-    con.execute(
-        f"""update {REJECTS_TABLE} set line = numbered.line
-            from (select unnest(?::ubigint[]) as line_byte_position, unnest(?::ubigint[]) as line) as numbered
-            where {REJECTS_TABLE}.line_byte_position = numbered.line_byte_position""",
-        [offsets, lines],
-    )
+    for table in tables:
+        con.execute(
+            f"""update {table} set line = numbered.line
+                from (select unnest(?::ubigint[]) as line_byte_position, unnest(?::ubigint[]) as line) as numbered
+                where {table}.line_byte_position = numbered.line_byte_position""",
+            [offsets, lines],
+        )
 
 
 def rejected_line_count(con: duckdb.DuckDBPyConnection) -> int:
