@@ -21,7 +21,7 @@ import duckdb
 
 from estore.errors import EstoreError
 from estore.settings import Settings
-from estore.warehouse import connect
+from estore.warehouse import connect, make_folder
 
 SCHEMA = "marts"
 # Event- and session-grain facts stay in the warehouse: the serving copy holds what people look
@@ -50,7 +50,7 @@ def mark_unpublished(settings: Settings, kind: str | None) -> None:
         if kind is None:
             path.unlink(missing_ok=True)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(path.parent)
         temp = path.with_name(f"{UNPUBLISHED}.{os.getpid()}.tmp")
         temp.write_text(kind + "\n")
         temp.replace(path)

@@ -56,26 +56,36 @@ def connect(
     if threads:
         config["threads"] = threads
     if not read_only:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise EstoreError(
-                f"cannot create the folder {path.parent} for the warehouse ({error.strerror}); "
-                "pass --workspace (or ESTORE_WORKSPACE) a folder you can write to"
-            ) from None
+        make_folder(path.parent)
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as error:
         if "lock" not in str(error).lower():
             raise
-        holder = re.search(r"PID (\d+)", str(error))
-        raise EstoreError(
-            f"warehouse {path} is in use by another process{f' (PID {holder[1]})' if holder else ''}: "
-            "a load, build or Dagster run writes one at a time; wait for it to finish, then run this again"
-        ) from None
+        raise EstoreError(in_use_message(path, str(error))) from None
     if not read_only:
         con.execute(RAW_DDL)
     return con
+
+
+def make_folder(folder: Path) -> None:
+    """Create the workspace folder the warehouse lives in, or say it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise EstoreError(
+            f"cannot create the folder {folder} for the warehouse ({error.strerror}); "
+            "pass --workspace (or ESTORE_WORKSPACE) a folder you can write to"
+        ) from None
+
+
+def in_use_message(path: Path, error: str) -> str:
+    """What to say when DuckDB cannot lock the warehouse because another process holds it."""
+    holder = re.search(r"PID (\d+)", error)
+    return (
+        f"warehouse {path} is in use by another process{f' (PID {holder[1]})' if holder else ''}: "
+        "a load, build or Dagster run writes one at a time; wait for it to finish, then run this again"
+    )
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

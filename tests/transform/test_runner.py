@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from datetime import datetime
 
 import pandas as pd
@@ -117,3 +120,49 @@ def test_staging_tests_read_a_new_load_when_fct_events_is_empty(tmp_path):
     write_warehouse(wh, {2: [{**_event(datetime(2019, 10, 5), "view", 1, 1, "neg"), "price": -1.0}]})
     with pytest.raises(EstoreError, match="column_name=price, rule=non_negative, failing_rows=1"):
         build(wh, tmp_path, select="stg_events")
+
+
+class _Outcome:
+    def __init__(self, exception=None):
+        self.success, self.result, self.exception = exception is None, None, exception
+
+
+def _fake_dbt(monkeypatch, invoke):
+    import dbt.cli.main
+
+    class Runner:
+        def __init__(self, callbacks=None):
+            pass
+
+        def invoke(self, args):
+            return invoke()
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", Runner)
+
+
+def test_ctrl_c_that_dbt_swallows_still_stops_the_build(workspace, monkeypatch):
+    """dbt's partial-parse reader catches every exception, a Ctrl-C included, then parses again and
+    builds on: the build must still stop as interrupted, not finish and publish."""
+
+    def swallowing():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the signal arrives here
+        except BaseException:  # as the reader does
+            pass
+        return _Outcome()
+
+    _fake_dbt(monkeypatch, swallowing)
+    with pytest.raises(KeyboardInterrupt):
+        build(workspace / "warehouse.duckdb", workspace)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back as it was
+
+
+def test_a_warehouse_taken_by_another_process_during_the_build_is_named(workspace, monkeypatch):
+    lock = 'IO Error: Could not set lock on file "x": Conflicting lock is held in python (PID 4242).'
+    _fake_dbt(monkeypatch, lambda: _Outcome(RuntimeError(lock)))
+    with pytest.raises(EstoreError) as error:
+        build(workspace / "warehouse.duckdb", workspace)
+    assert "is in use by another process (PID 4242): a load, build or Dagster run writes one at a time" in str(
+        error.value
+    )

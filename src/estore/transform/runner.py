@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from estore.errors import EstoreError
-from estore.warehouse import connect
+from estore.warehouse import connect, in_use_message
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 _FAILED = {"error", "fail", "runtime error"}
@@ -182,18 +184,22 @@ def _invoke(
 
     started = time.perf_counter()
     try:
-        with environment(invocation.env):
+        with environment(invocation.env), _noticing_ctrl_c() as interrupted:
             outcome = dbtRunner(callbacks=callbacks).invoke(args)
     finally:
         _release_warehouse()
     seconds = time.perf_counter() - started
 
-    if isinstance(outcome.exception, KeyboardInterrupt):  # Ctrl-C: dbt stopped and handed it back
+    # Ctrl-C: dbt stopped and handed it back, or something in dbt swallowed it (dbt's partial-parse
+    # reader catches every exception and parses again) and the build went on
+    if isinstance(outcome.exception, KeyboardInterrupt) or interrupted.is_set():
         raise KeyboardInterrupt(
             f"dbt {args[0]} stopped; the model it was building was rolled back, the ones before it are kept "
             f"and the next build brings the rest up to date (log: {log_path / 'dbt.log'})"
         ) from outcome.exception
     if outcome.exception is not None:
+        if "Could not set lock" in str(outcome.exception):  # another process took the warehouse meanwhile
+            raise EstoreError(in_use_message(invocation.warehouse, str(outcome.exception)))
         raise EstoreError(f"dbt {args[0]} could not run: {outcome.exception} (log: {log_path / 'dbt.log'})")
     nodes, tables = _node_results(outcome.result)
     nodes = _with_row_counts(invocation.warehouse, nodes, tables)
@@ -203,6 +209,26 @@ def _invoke(
     if not result.success:
         raise EstoreError(_failure_message(args[0], result, log_path, invocation.warehouse))
     return result
+
+
+@contextmanager
+def _noticing_ctrl_c() -> Iterator[threading.Event]:
+    """An event set when SIGINT arrives during the block; the signal is then handled as before."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        yield interrupted
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum, frame):
+        interrupted.set()
+        (previous if callable(previous) else signal.default_int_handler)(signum, frame)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _release_warehouse() -> None:
