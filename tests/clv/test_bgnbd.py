@@ -317,3 +317,15 @@ def test_a_fit_where_drop_out_does_not_vary_says_so():
     assert homogeneous_dropout(BgNbdParams(0.243, 4.414, 0.793, 2.426)) is None  # CDNOW-like: CV^2 ~ 0.7
     assert homogeneous_dropout(BgNbdParams(1.0, 1.0, 100.0, 900.0)) is None  # 900/(100*1001) ~ 9e-3
     assert homogeneous_dropout(BgNbdParams(1.0, 1.0, 1000.0, 9000.0)) is not None  # ~ 9e-4
+
+
+@pytest.mark.parametrize("seed", [6, 8, 12, 13])
+def test_data_whose_drop_out_does_not_vary_is_fitted(seed):
+    """Every customer drops out with p = 0.235: the likelihood rises ever more slowly as a and b
+    grow together, and the search used to stop short of its tolerance and refuse the fit (these
+    seeds did). The fit is accepted on that ridge, and recovers what the data identifies."""
+    sim = simulate(4000, r=0.21, alpha=3.6, a=2e9, b=6.5e9, T_range=(0.5, 17), seed=seed)
+    fit = fit_bgnbd(sim.frequency, sim.recency, sim.T)
+    assert homogeneous_dropout(fit.params) is not None
+    assert fit.params.a / (fit.params.a + fit.params.b) == pytest.approx(2 / 8.5, abs=0.03)
+    assert fit.params.r == pytest.approx(0.21, rel=0.25) and fit.params.alpha == pytest.approx(3.6, rel=0.3)

@@ -69,6 +69,7 @@ LIMIT_CV2 = 1e-5  # at most this squared CV of the posterior p: the large-(a, b)
 FALLBACK_CV2 = 1e-2  # ... or at most this, where the 2F1 formula is not finite
 MIN_CUSTOMERS = 100  # fewer customers cannot pin down four parameters
 MIN_REPEAT_BUYERS = 10  # the drop-out process (a, b) is only identified through repeat buyers
+RIDGE_GRAD_TOL = 1e-4  # max |d mean LL / d log theta| accepted where drop-out hardly varies (see fit_bgnbd)
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,18 @@ def fit_bgnbd(frequency, recency, T, *, time_unit: str = "week") -> BgNbdFit:
     rate = max(float(np.sum(x)), 1.0) / max(float(np.sum(T)), 1e-9)
     result = maximize(loglik_grad, np.array([1.0, 1.0 / rate, 1.0, 1.0]), float(n))
     theta = result.params
-    if not result.converged or not np.all(np.isfinite(theta)) or not np.isfinite(result.log_likelihood):
+    # Where drop-out hardly varies, the likelihood keeps rising, ever more slowly, as a and b grow
+    # together (its supremum is the fixed-p model): the search stops short of a zero gradient, or
+    # at the bound of a and b. Such a fit is accepted with a looser gradient: the error it leaves
+    # in r, alpha and a/(a+b) is far below their standard errors, and predictions there use the
+    # fixed-p expansion anyway.
+    on_ridge = (
+        np.all(np.isfinite(theta))
+        and homogeneous_dropout(BgNbdParams(*map(float, theta))) is not None
+        and result.max_gradient < RIDGE_GRAD_TOL
+    )
+    converged = result.converged or bool(on_ridge)
+    if not converged or not np.all(np.isfinite(theta)) or not np.isfinite(result.log_likelihood):
         raise ClvFitError(
             "BG/NBD fit did not converge "
             f"(max gradient {result.max_gradient:.2g}, parameters {np.round(theta, 6).tolist()}); "
@@ -216,7 +228,7 @@ def fit_bgnbd(frequency, recency, T, *, time_unit: str = "week") -> BgNbdFit:
         customers=n,
         repeat_customers=repeat,
         distinct_rows=len(ux),
-        converged=result.converged,
+        converged=converged,
         iterations=result.iterations,
         time_unit=time_unit,
     )
