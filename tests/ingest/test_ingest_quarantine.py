@@ -201,3 +201,39 @@ def test_negative_price_after_a_quoted_newline_and_before_an_unterminated_quote(
         (6, _row(3, brand='"open'), "unterminated quote (quoted value opened on line 6)"),
     ]
     assert query(warehouse, "select brand from raw.events") == [(f"b{eol}x",)]
+
+
+@pytest.mark.parametrize("name,eol", [("qnl.csv", "\n"), ("qnl-crlf.csv", "\r\n"), ("qnl.csv.gz", "\n")])
+def test_line_numbers_are_those_of_the_file_after_quoted_newlines(
+    tmp_path: Path, warehouse: Path, name: str, eol: str
+) -> None:
+    records = [
+        _row(0, brand='"multi\nline"'),  # lines 2-3, loaded
+        _row(1, price="bad"),  # line 4
+        _row(2, session='"a\n\nb"'),  # lines 5-7, loaded
+        _row(3, brand='"x\ny"', price="nope"),  # lines 8-9, rejected: numbered by its first line
+        _row(4),  # line 10
+        _row(5, price="-1.00"),  # line 11
+        _row(6, brand='"c\nd"', price="-2.00"),  # lines 12-13, a negative price spanning two lines
+        _row(7, price="oops"),  # line 14
+    ]
+    f = _write(tmp_path / name, records, eol)
+    [r] = load([str(f)], warehouse)
+    assert (r.rows_loaded, r.rows_quarantined) == (3, 5)
+    assert query(warehouse, "select line_number, reason from raw.quarantine order by 1") == [
+        (4, "non-numeric or out-of-range price 'bad'"),
+        (8, "non-numeric or out-of-range price 'nope'"),
+        (11, "negative price -1.00"),
+        (12, "negative price -2.00"),
+        (14, "non-numeric or out-of-range price 'oops'"),
+    ]
+    raw = query(warehouse, "select raw_line from raw.quarantine where line_number = 8")[0][0]
+    assert raw == records[3].replace("\n", eol)
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_only_negative_prices_after_a_quoted_newline(tmp_path: Path, warehouse: Path, eol: str) -> None:
+    f = _write(tmp_path / "neg-only.csv", [_row(0, session='"s\n0"'), _row(1), _row(2, price="-3.00")], eol)
+    [r] = load([str(f)], warehouse)
+    assert (r.rows_loaded, r.rows_quarantined) == (2, 1)
+    assert query(warehouse, "select line_number, raw_line from raw.quarantine") == [(5, _row(2, price="-3.00"))]

@@ -5,11 +5,15 @@ CSV: DuckDB's CSV reader stores every row it cannot parse or cast in a rejects t
 error; those are turned into one quarantine row per line here. Negative prices parse fine,
 so they are found after the insert and located by a second, rare scan (see loader).
 
-DuckDB 2.0.0 numbers the lines of cast errors one too low when the file also has an
-unterminated quote, so two bad lines can share a number; the byte offset of each line is
-right. When a file has an unterminated quote, or two different lines share a number, the
-lines of both scans' rejects are numbered again from those offsets by counting the newlines
-before each (number_lines: a rare second read of the file, up to its last rejected line).
+DuckDB's line numbers are not always those of the file, while its byte offset of each line
+is right: it counts records, not lines, so after a quoted value that holds a newline every
+number is too low; and DuckDB 2.0.0 numbers the lines of cast errors one too low when the file
+also has an unterminated quote, so two bad lines can share a number. In those cases
+(number_lines) the rejected lines are numbered again from their offsets by counting the
+newlines before each: a rare second read of the file, up to its last rejected line. Whether a
+record spans lines is told without reading the file: a newline in a rejected line or in a text
+value this load inserted (category_code, brand, user_session). A newline inside a quoted
+number or timestamp (which DuckDB parses, ignoring it) is not seen.
 
 Parquet: rows are checked in SQL and quarantined with their 1-based row number.
 """
@@ -133,10 +137,20 @@ def number_lines(con: duckdb.DuckDBPyConnection, load_id: int, path: str, gzippe
     )
     found, suspect = con.execute(
         f"""select count(*) > 0,
-                   bool_or(error_type = 'UNQUOTED VALUE') or {shared}
+                   bool_or(error_type = 'UNQUOTED VALUE')
+                   or bool_or(contains(trim(csv_line, chr(13) || chr(10)), chr(10)))
+                   or {shared}
             from ({rejects})"""
     ).fetchone()  # type: ignore[misc]
-    if found and suspect:
+    if not found:
+        return
+    if not suspect:
+        (suspect,) = con.execute(
+            """select exists (select 1 from raw.events where load_id = ? and (contains(category_code, chr(10))
+                   or contains(brand, chr(10)) or contains(user_session, chr(10))))""",
+            [load_id],
+        ).fetchone()  # type: ignore[misc]
+    if suspect:
         _number_lines_from_offsets(con, path, gzipped, tables)
 
 
