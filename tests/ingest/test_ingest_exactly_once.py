@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 from ingest_files import data_lines, good_line, price_sum, query, scalar, write_csv
 
 from estore.ingest import load
@@ -158,3 +159,38 @@ def test_same_counts_but_other_rows_load(tmp_path: Path, warehouse: Path) -> Non
 
 def _loaded_at(warehouse: Path) -> str:
     return query(warehouse, "select strftime(min(loaded_at), '%Y-%m-%d %H:%M') from raw.load_ledger")[0][0]
+
+
+@pytest.mark.parametrize("eol,what", [("\n", "its new content"), ("\r\n", "the same rows, in other bytes,")])
+def test_path_changed_to_the_content_of_another_loaded_file(
+    tmp_path: Path, warehouse: Path, eol: str, what: str
+) -> None:
+    a = write_csv(tmp_path / "a.csv", [good_line(i) for i in range(30)])
+    b_lines = [good_line(i) for i in range(100, 120)]
+    b = write_csv(tmp_path / "b.csv", b_lines)
+    [old_a, old_b] = load([str(a), str(b)], warehouse)
+    write_csv(a, b_lines, eol=eol)  # a.csv now holds b.csv's rows (the same bytes, or with CRLF)
+
+    [refused] = load([str(a)], warehouse)
+    assert (refused.status, refused.rows_loaded) == ("refused", 0)
+    assert refused.message == (
+        f"{a}: content changed since it was loaded (load {old_a.load_id}, {_loaded_at(warehouse)} UTC); "
+        "pass --replace to replace its rows"
+    )
+    assert _events(warehouse) == (50, price_sum([good_line(i) for i in range(30)] + b_lines))  # unchanged
+
+    [r] = load([str(a)], warehouse, replace=True)
+    assert (r.status, r.rows_loaded, r.rows_quarantined, r.load_id) == ("replaced", 0, 0, old_b.load_id)
+    assert r.message == (
+        f"replaced load {old_a.load_id}, whose rows are removed; {what} already loaded from {b} "
+        f"(load {old_b.load_id}, {_loaded_at(warehouse)} UTC, 20 rows); nothing new loaded"
+    )
+    assert _events(warehouse) == (20, price_sum(b_lines))  # b's rows, once; a's old rows are gone
+    assert query(warehouse, "select distinct load_id from raw.events") == [(old_b.load_id,)]
+    assert query(warehouse, "select path, status from raw.load_ledger order by load_id") == [
+        (str(a), "replaced"),
+        (str(b), "loaded"),
+    ]
+    [again] = load([str(a)], warehouse)  # now a copy of b's content at another path: skipped
+    assert (again.status, again.load_id) == ("skipped", old_b.load_id)
+    assert _events(warehouse)[0] == 20

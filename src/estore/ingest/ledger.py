@@ -161,6 +161,12 @@ def retire_path(con: duckdb.DuckDBPyConnection, path: str) -> int:
     return int(deleted)
 
 
+def drop_load(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    """Delete the rows (events and quarantine) a load wrote in the caller's transaction, before its ledger row."""
+    con.execute("delete from raw.events where load_id = ?", [load_id])
+    con.execute("delete from raw.quarantine where load_id = ?", [load_id])
+
+
 def record(
     con: duckdb.DuckDBPyConnection,
     *,

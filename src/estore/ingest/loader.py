@@ -6,6 +6,8 @@ replace), insert the typed rows in a single streaming DuckDB scan, move the rows
 not parse or validate to raw.quarantine, skip the file after all if a live load holds the
 same rows (the same data in other bytes, e.g. compressed), and write the ledger row. A crash,
 kill or Ctrl-C before the commit leaves nothing behind; the next run loads the file cleanly.
+A loaded path whose content changed is refused unless replace, also when the new content is
+that of another loaded file; with replace, that case only retires the path's old rows.
 
 load() goes on with the other files after a file is refused or skipped; refused files are
 reported with status 'refused' (the CLI exits non-zero when any file was refused). Only
@@ -49,7 +51,9 @@ class FileResult:
     status: 'loaded' (new rows), 'replaced' (a changed file replaced its earlier rows;
     needs replace=True), 'skipped' (this content is already loaded, at this path or
     another: the message names it) or 'refused' (nothing loaded: the message says why).
-    rows_loaded + rows_quarantined = the data lines of the file for loaded/replaced files.
+    rows_loaded + rows_quarantined = the data lines of the file for loaded/replaced files,
+    except when a path's new content is already loaded from another file: its old rows are
+    removed, nothing is loaded (0 and 0) and the message names the other file.
     load_id: the load holding the file's rows: its new load, or for a skipped file the live load
     that already holds them; None for a refused file.
     """
@@ -138,10 +142,11 @@ def _load_file(
 
     con.begin()
     try:
-        same = ledger.loaded_by_hash(con, content_hash) if content_hash else None
-        if same is not None:
-            raise _Skipped(same, _skip_message(same, path))
         previous = ledger.loaded_at_path(con, path)
+        same = ledger.loaded_by_hash(con, content_hash) if content_hash else None
+        if same is not None and (previous is None or same.load_id == previous.load_id):
+            raise _Skipped(same, _skip_message(same, path))
+        # From here on a file at a loaded path has other content than was loaded from it.
         if previous is not None and not replace:
             raise _Refused(
                 f"{path}: content changed since it was loaded (load {previous.load_id}, "
@@ -152,13 +157,22 @@ def _load_file(
         load_id = ledger.next_load_id(con)
         if previous is not None:
             ledger.retire_path(con, path)
-        if kind == "parquet":
-            loaded, quarantined = _load_parquet(con, path, load_id, emit)
-        else:
-            loaded, quarantined = _load_csv(con, file, kind, load_id, emit)
-        same = ledger.loaded_with_same_rows(con, load_id, loaded, quarantined)
-        if same is not None:
-            raise _Skipped(same, _skip_message(same, path, same_rows=True))
+        same_rows = False
+        if same is None:
+            if kind == "parquet":
+                loaded, quarantined = _load_parquet(con, path, load_id, emit)
+            else:
+                loaded, quarantined = _load_csv(con, file, kind, load_id, emit)
+            same = ledger.loaded_with_same_rows(con, load_id, loaded, quarantined)
+            if same is not None and previous is None:
+                raise _Skipped(same, _skip_message(same, path, same_rows=True))
+            if same is not None:
+                ledger.drop_load(con, load_id)
+                same_rows = True
+        if same is not None:  # a changed path whose new content is already loaded from another file
+            assert previous is not None
+            con.commit()  # the old version's rows stay removed; nothing new is loaded
+            return result("replaced", message=_moved_message(previous, same, same_rows), load_id=same.load_id)
         if hasher is not None:
             content_hash = hasher.result()
             same = ledger.loaded_by_hash(con, content_hash)
@@ -221,6 +235,14 @@ def _skip_message(same: ledger.LedgerEntry, path: str, same_rows: bool = False) 
     return (
         f"{what} already loaded from {where} (load {same.load_id}, "
         f"{same.loaded_at:%Y-%m-%d %H:%M} UTC, {same.rows_loaded:,} rows); nothing loaded"
+    )
+
+
+def _moved_message(previous: ledger.LedgerEntry, same: ledger.LedgerEntry, same_rows: bool) -> str:
+    what = "the same rows, in other bytes," if same_rows else "its new content"
+    return (
+        f"replaced load {previous.load_id}, whose rows are removed; {what} already loaded from {same.path} "
+        f"(load {same.load_id}, {same.loaded_at:%Y-%m-%d %H:%M} UTC, {same.rows_loaded:,} rows); nothing new loaded"
     )
 
 
