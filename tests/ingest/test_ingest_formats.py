@@ -108,3 +108,30 @@ def test_progress_reports_start_and_end_of_each_file(tmp_path: Path, warehouse: 
         assert all(e.bytes_total == f.stat().st_size for e in mine)
         assert [e.elapsed for e in mine] == sorted(e.elapsed for e in mine)
         assert "loading" in {e.stage for e in mine}
+
+
+def test_parquet_ids_that_are_not_integers_are_quarantined_not_rounded(tmp_path: Path, warehouse: Path) -> None:
+    frame = _frame(8)
+    typed = frame.copy()
+    typed["product_id"] = typed["product_id"].astype("float64")  # a DOUBLE column
+    typed.loc[2, "product_id"] = 3.7
+    typed["category_id"] = typed["category_id"].astype("int64")
+    # user_id stays VARCHAR
+    typed.loc[3, "user_id"] = "12.7"
+    typed.loc[4, "user_id"] = "0x10"
+    typed.loc[5, "user_id"] = "1e3"
+    typed.loc[6, "user_id"] = "1_000"
+    typed["price"] = typed["price"].astype("float64")
+    f = tmp_path / "events.parquet"
+    typed.to_parquet(f)
+    [r] = load([str(f)], warehouse)
+    assert (r.rows_loaded, r.rows_quarantined) == (3, 5)
+    assert query(warehouse, "select line_number, reason from raw.quarantine order by 1") == [
+        (3, "non-integer product_id '3.7'"),
+        (4, "non-integer user_id '12.7'"),
+        (5, "non-integer user_id '0x10'"),
+        (6, "non-integer user_id '1e3'"),
+        (7, "non-integer user_id '1_000'"),
+    ]
+    expected = [(int(frame.loc[i, "product_id"]), int(frame.loc[i, "user_id"])) for i in (0, 1, 7)]
+    assert query(warehouse, "select product_id, user_id from raw.events order by product_id") == expected

@@ -237,3 +237,21 @@ def test_only_negative_prices_after_a_quoted_newline(tmp_path: Path, warehouse: 
     [r] = load([str(f)], warehouse)
     assert (r.rows_loaded, r.rows_quarantined) == (2, 1)
     assert query(warehouse, "select line_number, raw_line from raw.quarantine") == [(5, _row(2, price="-3.00"))]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DuckDB 2.0's CSV reader casts integers leniently (rounds 12.5, reads 0x1F, 1e3, 1_000) and has no "
+    "strict option; checking the id strings in SQL cost about 10% more load time on the benchmark (see the "
+    "quarantine module docstring)",
+)
+def test_csv_ids_that_are_not_integers_are_quarantined(tmp_path: Path, warehouse: Path) -> None:
+    values = ["512000000.5", "0x1F", "1e3", "1_000"]
+    f = write_csv(
+        tmp_path / "ids.csv", [good_line(1)] + [f"2019-10-01 00:00:05 UTC,view,1,2,,,1.00,{v},s" for v in values]
+    )
+    [r] = load([str(f)], warehouse)
+    assert query(warehouse, "select line_number, reason from raw.quarantine order by 1") == [
+        (3 + i, f"non-integer user_id '{v}'") for i, v in enumerate(values)
+    ]
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 4)

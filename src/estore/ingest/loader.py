@@ -383,12 +383,12 @@ def _load_parquet(
         select
             {event_time} as t_event_time,
             event_type::varchar as t_event_type,
-            try_cast(product_id as bigint) as t_product_id,
-            try_cast(category_id as bigint) as t_category_id,
+            {_integer_sql("product_id", types["product_id"])} as t_product_id,
+            {_integer_sql("category_id", types["category_id"])} as t_category_id,
             nullif(category_code::varchar, '') as t_category_code,
             nullif(brand::varchar, '') as t_brand,
             try_cast(price as decimal(12, 2)) as t_price,
-            try_cast(user_id as bigint) as t_user_id,
+            {_integer_sql("user_id", types["user_id"])} as t_user_id,
             nullif(user_session::varchar, '') as t_user_session,
             file_row_number + 1 as line_number,
             concat_ws(',', {", ".join(f"coalesce({c}::varchar, '')" for c in COLUMN_NAMES)}) as raw_line,
@@ -419,6 +419,24 @@ def _load_parquet(
         select {load_id}, {source}, line_number, raw_line, reason from ({checked}) where reason is not null
     """).fetchone()[0]  # type: ignore[index]
     return int(loaded), int(quarantined)
+
+
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
+
+def _integer_sql(column: str, type_name: str) -> str:
+    """SQL: a parquet id column as BIGINT, NULL unless it holds exactly an integer.
+
+    A plain cast would round 3.7 to 4 and read the strings '12.7', '0x10', '1e3' or '1_000' as
+    numbers; a fractional number or a string other than an optionally signed run of digits is
+    NULL here, so the row is quarantined as a non-integer id.
+    """
+    kind = type_name.upper()
+    if kind in _INTEGER_TYPES:
+        return f"try_cast({column} as bigint)"
+    if kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):
+        return f"case when {column} = trunc({column}) then try_cast({column} as bigint) end"
+    return f"case when regexp_full_match({column}::varchar, '-?[0-9]+') then try_cast({column}::varchar as bigint) end"
 
 
 def _check(column: str, typed: str, bad: str) -> str:
