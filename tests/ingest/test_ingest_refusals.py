@@ -12,6 +12,7 @@ import pytest
 from ingest_files import HEADER, good_line, query, write_csv
 
 from estore.ingest import load
+from estore.ingest.schema import mixed_line_endings
 
 
 def _good(tmp_path: Path) -> Path:
@@ -92,3 +93,44 @@ def test_corrupt_parquet_is_refused_and_the_next_file_loads(
     message = results[0].message or ""
     assert message.startswith(f"{bad}: could not be read ({error}") and message.endswith("); nothing loaded")
     _assert_only_good_loaded(warehouse, good)
+
+
+def _mixed(path: Path, n: int, crlf_at: int, eol: str = "\n", other: str = "\r\n") -> Path:
+    """A file of n good lines ended by eol, except data line crlf_at, ended by other."""
+    text = HEADER + eol + "".join(good_line(i) + (other if i == crlf_at else eol) for i in range(n))
+    if path.name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_bytes(text.encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    "name,n,at,eol,other",
+    [
+        ("a.csv", 3, 1, "\n", "\r\n"),
+        ("a.csv", 3, 1, "\r\n", "\n"),
+        ("a.csv.gz", 3, 1, "\n", "\r\n"),
+        ("a.csv", 60_000, 50_000, "\n", "\r\n"),  # past DuckDB's first buffers
+    ],
+)
+def test_mixed_line_endings_are_refused_with_the_fix(
+    tmp_path: Path, warehouse: Path, name: str, n: int, at: int, eol: str, other: str
+) -> None:
+    bad = _mixed(tmp_path / name, n, at, eol, other)
+    good = _good(tmp_path)
+    results = load([str(bad), str(good)], warehouse)
+    assert [(r.status, r.rows_loaded) for r in results] == [("refused", 0), ("loaded", 7)]
+    assert results[0].message == (
+        f"{bad}: mixed line endings (CRLF and LF); convert the file to one kind, e.g. with dos2unix, "
+        "and load it again; nothing loaded"
+    )
+    _assert_only_good_loaded(warehouse, good)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 7, 1 << 20])
+def test_line_endings_are_told_apart_across_chunk_boundaries(tmp_path: Path, chunk_bytes: int) -> None:
+    crlf = write_csv(tmp_path / "crlf.csv", [good_line(i) for i in range(3)], eol="\r\n")
+    lf = write_csv(tmp_path / "lf.csv", [good_line(i) for i in range(3)])
+    mixed = _mixed(tmp_path / "mixed.csv", 3, 2)
+    assert [mixed_line_endings(f, chunk_bytes) for f in (crlf, lf, mixed)] == [False, False, True]

@@ -37,6 +37,7 @@ from estore.ingest.schema import (
     csv_columns_sql,
     file_kind,
     header_difference,
+    mixed_line_endings,
     read_csv_header,
 )
 from estore.warehouse import connect
@@ -212,7 +213,7 @@ def _load_file(
         # parquet reader raises for corrupt pages ("Parquet file is likely corrupted", "Out of
         # buffer"). Anything else (out of memory, an internal error, a bug) is not about the file.
         if type(error) is duckdb.Error or isinstance(error, _UNREADABLE):
-            return result("refused", message=f"{path}: {_unreadable(kind, error)}; nothing loaded")
+            return result("refused", message=f"{path}: {_unreadable(file, kind, error)}; nothing loaded")
         raise
     except BaseException:  # KeyboardInterrupt, SystemExit, bugs: undo this file, then stop
         con.rollback()
@@ -288,11 +289,13 @@ def _format_problem(con: duckdb.DuckDBPyConnection, file: Path, kind: str) -> st
 _UNREADABLE = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
 
 
-def _unreadable(kind: str, error: duckdb.Error) -> str:
+def _unreadable(file: Path, kind: str, error: duckdb.Error) -> str:
     """Why DuckDB could not read the file, from its error (the first line of it)."""
     first = str(error).strip().splitlines()[0]
     if kind == "csv.gz" and "gzip" in first.lower():
         return f"not a valid gzip file ({first}); re-download or re-compress it"
+    if kind != "parquet" and "state machine reached an invalid state" in first and mixed_line_endings(file):
+        return "mixed line endings (CRLF and LF); convert the file to one kind, e.g. with dos2unix, and load it again"
     return f"could not be read ({first})"
 
 

@@ -63,6 +63,27 @@ def read_csv_header(path: Path) -> list[str] | None:
     return next(csv.reader([first]))
 
 
+def mixed_line_endings(path: Path, chunk_bytes: int = 1 << 24) -> bool:
+    """Whether a .csv or .csv.gz file ends some lines with CRLF and others with a bare LF.
+
+    DuckDB's CSV reader fails on such a file ("The CSV Parser state machine reached an invalid
+    state"): this reads the file (stopping once both kinds are seen) to say so. Only called
+    after that failure.
+    """
+    opener = gzip.open if file_kind(path) == "csv.gz" else open
+    crlf = lf = 0
+    last = b""
+    with opener(path, "rb") as fh:  # type: ignore[operator]
+        while chunk := fh.read(chunk_bytes):
+            pairs = chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            crlf += pairs
+            lf += chunk.count(b"\n") - pairs
+            if crlf and lf:
+                return True
+            last = chunk[-1:]
+    return False
+
+
 def header_difference(found: list[str] | tuple[str, ...]) -> str | None:
     """None when `found` is exactly the REES46 header, otherwise a sentence saying what differs."""
     expected = list(COLUMN_NAMES)
