@@ -134,3 +134,34 @@ def test_line_endings_are_told_apart_across_chunk_boundaries(tmp_path: Path, chu
     lf = write_csv(tmp_path / "lf.csv", [good_line(i) for i in range(3)])
     mixed = _mixed(tmp_path / "mixed.csv", 3, 2)
     assert [mixed_line_endings(f, chunk_bytes) for f in (crlf, lf, mixed)] == [False, False, True]
+
+
+@pytest.mark.parametrize("name,top", [("a.csv", "\n"), ("b.csv", "\r\n\r\n"), ("c.csv.gz", " \n")])
+def test_blank_first_line_is_refused_saying_so(tmp_path: Path, warehouse: Path, name: str, top: str) -> None:
+    text = top + HEADER + "\n" + good_line(1) + "\n"
+    bad = tmp_path / name
+    bad.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    [r] = load([str(bad)], warehouse)
+    assert (r.status, r.message) == (
+        "refused",
+        f"{bad}: the first line is blank; the header must be the first line: "
+        "delete the blank line(s) at the top and load it again; nothing loaded",
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_is_refused_saying_so(tmp_path: Path, warehouse: Path, encoding: str) -> None:
+    bad = tmp_path / "a.csv"
+    bad.write_bytes((HEADER + "\n" + good_line(1) + "\n").encode(encoding))
+    [r] = load([str(bad)], warehouse)
+    assert (r.status, r.message) == (
+        "refused",
+        f"{bad}: the file looks UTF-16 encoded; save it as UTF-8 and load it again; nothing loaded",
+    )
+
+
+def test_utf8_with_byte_order_mark_loads(tmp_path: Path, warehouse: Path) -> None:
+    f = tmp_path / "a.csv"
+    f.write_bytes((HEADER + "\n" + good_line(1) + "\n").encode("utf-8-sig"))
+    [r] = load([str(f)], warehouse)
+    assert (r.status, r.rows_loaded) == ("loaded", 1)

@@ -34,6 +34,7 @@ from estore.ingest.schema import (
     EVENT_TYPES,
     REQUIRED,
     TIMESTAMP_FORMAT,
+    HeaderProblem,
     csv_columns_sql,
     file_kind,
     header_difference,
@@ -274,6 +275,8 @@ def _format_problem(con: duckdb.DuckDBPyConnection, file: Path, kind: str) -> st
         return "is gzip-compressed but named .csv; rename it to end in .csv.gz"
     try:
         header = read_csv_header(file)
+    except HeaderProblem as problem:
+        return str(problem)
     except (OSError, EOFError, zlib.error) as error:
         if kind == "csv.gz" and isinstance(error, gzip.BadGzipFile | EOFError | zlib.error):
             return f"not a valid gzip file ({error}); re-download or re-compress it"

@@ -53,14 +53,30 @@ def csv_columns_sql(types: dict[str, str] | None = None) -> str:
     return "{" + ", ".join(f"'{name}': '{types.get(name, t)}'" for name, t in COLUMNS) + "}"
 
 
-def read_csv_header(path: Path) -> list[str] | None:
-    """The column names in the first line of a .csv or .csv.gz file; None if the file is empty."""
+class HeaderProblem(ValueError):
+    """The first line of a CSV file cannot be its header: the message says why and what to do."""
+
+
+def read_csv_header(path: Path, limit: int = 1 << 20) -> list[str] | None:
+    """The column names in the first line of a .csv or .csv.gz file; None if the file is empty.
+
+    Raises HeaderProblem when the first line is blank (DuckDB would take it for the header) or
+    the file looks UTF-16 encoded (a byte-order mark, or NUL bytes in the first line).
+    """
     opener = gzip.open if file_kind(path) == "csv.gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:  # type: ignore[operator]
-        first = fh.readline()
-    if not first.strip():
+    with opener(path, "rb") as fh:  # type: ignore[operator]
+        first = fh.readline(limit)
+    if not first:
         return None
-    return next(csv.reader([first]))
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first:
+        raise HeaderProblem("the file looks UTF-16 encoded; save it as UTF-8 and load it again")
+    text = first.decode("utf-8-sig", errors="replace")
+    if not text.strip():
+        raise HeaderProblem(
+            "the first line is blank; the header must be the first line: "
+            "delete the blank line(s) at the top and load it again"
+        )
+    return next(csv.reader([text]))
 
 
 def mixed_line_endings(path: Path, chunk_bytes: int = 1 << 24) -> bool:
