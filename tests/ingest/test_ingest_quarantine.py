@@ -22,6 +22,9 @@ BAD = [
     ("2019-10-01 00:00:05 UTC,view,x1,2,,,12.00,5,s", "non-integer product_id 'x1'"),
     ("2019-10-01 00:00:05 UTC,view,1,2", "wrong column count: expected 9, found 4"),
     ("2019-10-01 00:00:05 UTC,view,1,2,,,1.00,5,s,surplus", "wrong column count: expected 9, found 10"),
+    ("2019-10-01 00:00:05 UTC,view,1,2,,,1.00,5,s,a,b,c", "wrong column count: expected 9, found 12"),
+    ("2019-10-01 00:00:05 UTC,view,1,2,,,1.00,5,s,,,x", "wrong column count: expected 9, found 12"),
+    ('2019-10-01 00:00:05 UTC,view,1,2,,,1.00,5,s,"x,y",z', "wrong column count: expected 9, found 11"),
     (
         "x,y,1,2,,,abc,,s",
         "bad timestamp in event_time: 'x'; unknown event_type 'y'; "

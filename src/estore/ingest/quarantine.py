@@ -27,7 +27,9 @@ only when they hold an integer exactly (no rounding of 3.7, no '12.7' or '0x10' 
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 
 import duckdb
 
@@ -66,22 +68,33 @@ def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path
     """Move the CSV reader's rejects into raw.quarantine, one row per physical line; returns the count.
 
     A line with several errors gets them joined with '; '. Wrong column counts say how many
-    columns the line had. An unterminated quote swallows the rest of the file into one
-    rejected value: it is split back into its lines, each quarantined with its own number, so
-    rows_loaded + rows_quarantined still equals the data lines of the file.
+    columns the line had, counted here with Python's csv module (DuckDB's message stops at
+    the first surplus column it reports: 10 for a line of 12 whose 10th and 11th are empty).
+    An unterminated quote swallows the rest of the file into one rejected value: it is split
+    back into its lines, each quarantined with its own number, so rows_loaded +
+    rows_quarantined still equals the data lines of the file.
     """
+    wrong_count = con.execute(
+        f"""select distinct line_byte_position, trim(csv_line, chr(13) || chr(10)) from {REJECTS_TABLE}
+            where error_type in ('MISSING COLUMNS', 'TOO MANY COLUMNS')"""
+    ).fetchall()
+    positions = [position for position, _ in wrong_count]
+    fields = [len(next(csv.reader(io.StringIO(text, newline="")), [])) for _, text in wrong_count]
     n = con.execute(
         f"""
         insert into raw.quarantine (load_id, path, line_number, raw_line, reason)
-        with errors as (
+        with counted as (
+            select unnest(?::ubigint[]) as line_byte_position, unnest(?::integer[]) as found_columns
+        ),
+        errors as (
             select
                 line,
                 trim(csv_line, chr(13) || chr(10)) as raw_line,
                 error_type,
                 coalesce(column_idx, 0) as column_idx,
                 {_REASON} as reason,
-                try_cast(regexp_extract(error_message, 'Found: (\\d+)', 1) as integer) as found_columns
-            from {REJECTS_TABLE}
+                found_columns
+            from {REJECTS_TABLE} left join counted using (line_byte_position)
         ),
         per_reason as (
             select
@@ -126,7 +139,7 @@ def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path
         union all
         select ?, ?, line_number, raw_line, reason from unterminated where raw_line <> ''
         """,
-        [load_id, path, load_id, path],
+        [positions, fields, load_id, path, load_id, path],
     ).fetchone()[0]  # type: ignore[index]
     return int(n)
 
