@@ -15,11 +15,14 @@ record spans lines is told without reading the file: a newline in a rejected lin
 value this load inserted (category_code, brand, user_session). A newline inside a quoted
 number or timestamp (which DuckDB parses, ignoring it) is not seen.
 
-Known limit: DuckDB 2.0's CSV reader casts integers leniently and has no strict option, so an
-id written as '512000000.5' loads rounded and '0x1F', '1e3' or '1_000' load as the number they
-spell. Reading the ids as text and checking them in SQL (a round trip through BIGINT) would
-quarantine them exactly, but cost about 10% more load time on the 10M-event benchmark (estore/COPY
-1.09 -> 1.23 for CSV), beyond the loader's budget; REES46 files never hold such ids.
+Known limits, both from DuckDB 2.0's CSV reader and both measured too costly to work around:
+- It casts integers leniently and has no strict option, so an id written as '512000000.5'
+  loads rounded and '0x1F', '1e3' or '1_000' load as the number they spell. Reading the ids as
+  text and checking them in SQL (a round trip through BIGINT) would quarantine them exactly,
+  but cost about 10% more load time on the 10M-event benchmark (estore/COPY 1.09 -> 1.23 for
+  CSV), beyond the loader's budget; REES46 files never hold such ids.
+- It drops empty fields past the ninth without an error ('...,s0,,,' loads as '...,s0'), so
+  such a line is not quarantined; telling it apart needs every line's raw text.
 
 Parquet: rows are checked in SQL and quarantined with their 1-based row number; ids are taken
 only when they hold an integer exactly (no rounding of 3.7, no '12.7' or '0x10' strings).
