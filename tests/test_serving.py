@@ -100,7 +100,7 @@ def test_a_publish_clears_the_mark_of_a_build_but_not_of_a_load_that_came_in_sin
     serving.mark_unpublished(settings, "build")
     assert serving.unpublished_change(settings) == "build"
     serving.publish(settings)
-    assert not serving.has_unpublished_changes(settings)
+    assert serving.unpublished_change(settings) is None
     # a load slipped in while the build ran: its rows are not built, so the mark stays after publish
     serving.mark_unpublished(settings, "build")
     serving.mark_unpublished(settings, "load")
@@ -136,7 +136,7 @@ def test_a_load_marks_the_warehouse_unpublished_only_when_it_loaded_something(tm
     assert result.status == "loaded" and serving.unpublished_change(settings) == "load"
     serving.mark_unpublished(settings, None)  # as a publish would
     [again] = pipeline.load(settings, [str(events)])
-    assert again.status == "skipped" and not serving.has_unpublished_changes(settings)
+    assert again.status == "skipped" and serving.unpublished_change(settings) is None
     serving.mark_unpublished(settings, "validate-clv")
     pipeline.load(settings, [str(events)])
     assert serving.unpublished_change(settings) == "validate-clv"  # as it was

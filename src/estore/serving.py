@@ -62,17 +62,13 @@ def mark_unpublished(settings: Settings, kind: str | None) -> None:
 
 
 def unpublished_change(settings: Settings) -> str | None:
-    """The kind of the last change not published yet (a load, build or validate-clv), or None."""
+    """The kind of the last change not published yet (a load, build or validate-clv), or None when the
+    serving snapshot holds everything the warehouse does."""
     try:
         words = (settings.workspace / UNPUBLISHED).read_text().split()
     except FileNotFoundError:
         return None
     return words[0] if words else "build"
-
-
-def has_unpublished_changes(settings: Settings) -> bool:
-    """Whether the warehouse holds changes the snapshot does not (a step running, or one that did not finish)."""
-    return unpublished_change(settings) is not None
 
 
 @dataclass(frozen=True)
@@ -169,8 +165,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, another user's
+        pass
     return True
 
 

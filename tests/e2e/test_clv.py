@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from estore.serving import has_unpublished_changes, mark_unpublished, unpublished_change
+from estore.serving import mark_unpublished, unpublished_change
 from estore.settings import load_settings
 
 from .support import clean_events, estore, query
@@ -145,7 +145,7 @@ def test_validation_is_published_only_over_a_snapshot_with_nothing_pending(clv, 
     does not take it for an unfinished build; with changes pending it leaves the snapshot alone."""
     summary = "select customers, holdout_days, actual_total from marts.clv_holdout_summary"
     pd.testing.assert_frame_equal(served(clv["ws"], summary), query(clv["ws"], summary))
-    assert not has_unpublished_changes(load_settings(clv["ws"]))
+    assert unpublished_change(load_settings(clv["ws"])) is None
 
     ws = tmp_path / "ws"
     shutil.copytree(clv["ws"], ws)
@@ -161,4 +161,4 @@ def test_validation_is_published_only_over_a_snapshot_with_nothing_pending(clv, 
     out = estore(ws, "validate-clv", "--calibration-end", "2020-01-15")
     assert out.returncode == 0, out.stderr
     pd.testing.assert_frame_equal(served(ws, summary), query(ws, summary))
-    assert not has_unpublished_changes(load_settings(ws))
+    assert unpublished_change(load_settings(ws)) is None
