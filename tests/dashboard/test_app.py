@@ -130,6 +130,8 @@ def visible_table(page, index: int = 0) -> tuple[list[str], list[str]]:
     grid's accessible table holds the columns on screen only)."""
     grid = page.get_by_test_id("stDataFrame").nth(index)
     grid.scroll_into_view_if_needed()
+    # the grid draws its accessible table after the app is idle: wait for its first cell
+    grid.locator("tbody tr td").first.wait_for(state="attached", timeout=30_000)
     return grid.locator("th").all_inner_texts(), grid.locator("tbody tr").first.locator("td").all_inner_texts()
 
 
