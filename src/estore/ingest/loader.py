@@ -355,7 +355,7 @@ def _load_csv(
                 rejects_scan = '{quarantine.NEG_REJECTS_SCAN}')
         """).fetchall()
         rejects.append(quarantine.NEG_REJECTS_TABLE)
-    quarantine.number_lines(con, load_id, str(file), kind == "csv.gz", rejects)
+    quarantine.number_lines(con, load_id, str(file), rejects)
     quarantined = quarantine.csv_rejects_to_quarantine(con, load_id, str(file))
     if negative:
         located = quarantine.negative_prices_to_quarantine(con, load_id, str(file))

@@ -31,10 +31,11 @@ only when they hold an integer exactly (no rounding of 3.7, no '12.7' or '0x10' 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 
 import duckdb
+
+from estore.ingest.schema import open_csv
 
 REJECTS_TABLE = "estore_rejects"
 REJECTS_SCAN = "estore_reject_scans"
@@ -147,7 +148,7 @@ def csv_rejects_to_quarantine(con: duckdb.DuckDBPyConnection, load_id: int, path
     return int(n)
 
 
-def number_lines(con: duckdb.DuckDBPyConnection, load_id: int, path: str, gzipped: bool, tables: list[str]) -> None:
+def number_lines(con: duckdb.DuckDBPyConnection, load_id: int, path: str, tables: list[str]) -> None:
     """Make the line numbers in the rejects tables those of the file (see the module docstring).
 
     tables: the rejects tables of this load's scans of the file (the first scan's, and the
@@ -174,10 +175,10 @@ def number_lines(con: duckdb.DuckDBPyConnection, load_id: int, path: str, gzippe
             [load_id],
         ).fetchone()  # type: ignore[misc]
     if suspect:
-        _number_lines_from_offsets(con, path, gzipped, tables)
+        _number_lines_from_offsets(con, path, tables)
 
 
-def _number_lines_from_offsets(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, tables: list[str]) -> None:
+def _number_lines_from_offsets(con: duckdb.DuckDBPyConnection, path: str, tables: list[str]) -> None:
     """Set each reject's line to 1 + the newlines before its line_byte_position.
 
     DuckDB's offset of a line lies between the newline that ends the line before and the line's
@@ -188,7 +189,7 @@ def _number_lines_from_offsets(con: duckdb.DuckDBPyConnection, path: str, gzippe
     offsets = [o for (o,) in con.execute(f"select distinct line_byte_position from ({union}) order by 1").fetchall()]
     lines: list[int] = []
     newlines, read = 0, 0
-    with (gzip.open if gzipped else open)(path, "rb") as f:
+    with open_csv(path) as f:
         for offset in offsets:  # ascending: one pass over the file, up to the last offset
             while read < offset and (chunk := f.read(min(CHUNK_BYTES, offset - read))):
                 newlines += chunk.count(b"\n")

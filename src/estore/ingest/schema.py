@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 from pathlib import Path
+from typing import BinaryIO
 
 #: Column names in file order with the DuckDB type each is read as.
 #: event_type is read as an ENUM so an unknown value fails the cast and lands in the
@@ -47,6 +48,11 @@ def file_kind(path: Path | str) -> str | None:
     return None
 
 
+def open_csv(path: Path | str) -> BinaryIO:
+    """A .csv or .csv.gz file opened for reading its bytes (decompressed when gzipped)."""
+    return gzip.open(path, "rb") if file_kind(path) == "csv.gz" else open(path, "rb")
+
+
 def csv_columns_sql(types: dict[str, str] | None = None) -> str:
     """The `columns={...}` struct literal for read_csv; `types` overrides some columns' types."""
     types = types or {}
@@ -63,8 +69,7 @@ def read_csv_header(path: Path, limit: int = 1 << 20) -> list[str] | None:
     Raises HeaderProblem when the first line is blank (DuckDB would take it for the header) or
     the file looks UTF-16 encoded (a byte-order mark, or NUL bytes in the first line).
     """
-    opener = gzip.open if file_kind(path) == "csv.gz" else open
-    with opener(path, "rb") as fh:  # type: ignore[operator]
+    with open_csv(path) as fh:
         first = fh.readline(limit)
     if not first:
         return None
@@ -86,10 +91,9 @@ def mixed_line_endings(path: Path, chunk_bytes: int = 1 << 24) -> bool:
     state"): this reads the file (stopping once both kinds are seen) to say so. Only called
     after that failure.
     """
-    opener = gzip.open if file_kind(path) == "csv.gz" else open
     crlf = lf = 0
     last = b""
-    with opener(path, "rb") as fh:  # type: ignore[operator]
+    with open_csv(path) as fh:
         while chunk := fh.read(chunk_bytes):
             pairs = chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
             crlf += pairs

@@ -9,7 +9,6 @@ the hash the ingest ledger records) and the store's etag / md5 for URLs.
 
 from __future__ import annotations
 
-import gzip
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import Any
 from estore.errors import EstoreError
 from estore.ingest.discover import load_order
 from estore.ingest.ledger import hash_file
-from estore.ingest.schema import file_kind
+from estore.ingest.schema import file_kind, open_csv
 
 # Object stores name a content fingerprint differently; the first one present is the identity.
 _ETAG_FIELDS = ("ETag", "etag", "md5Hash", "md5", "crc32c", "generation", "version_id")
@@ -108,8 +107,7 @@ def count_data_lines(path: Path) -> int:
         import pyarrow.parquet as pq
 
         return int(pq.ParquetFile(path).metadata.num_rows)
-    opener: Any = gzip.open if file_kind(path) == "csv.gz" else open
-    with opener(path, "rb") as fh:
+    with open_csv(path) as fh:
         fh.readline()  # header
         return sum(1 for line in fh if line.strip())
 
