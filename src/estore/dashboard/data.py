@@ -265,10 +265,9 @@ def customers(settings: Settings, f: Filters, *, segment: str | None = None) -> 
     return df
 
 
-def win_back(settings: Settings, f: Filters) -> pd.DataFrame:
-    """The customers of the filters who are declining or at risk (not churned yet), highest
-    predicted CLV first (unscored last): the ones worth winning back."""
-    df = customers(settings, f)
+def win_back(df: pd.DataFrame) -> pd.DataFrame:
+    """Of a customers() frame, those declining or at risk (not churned yet), highest predicted CLV
+    first (unscored last): the ones worth winning back."""
     return (
         df[df.activity_status.isin(WIN_BACK_STATUSES)]
         .sort_values(["predicted_clv", "user_id"], ascending=[False, True], na_position="last")

@@ -103,7 +103,7 @@ def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
     retention = data.cohort_retention(settings, f)
     categories = data.funnel_by(settings, f, "category")
     by_cohort = data.churn_by_cohort(settings, f)
-    win_back = data.win_back(settings, f)
+    win_back = data.win_back(customers)
     generated = datetime.now(UTC)
 
     parts = [
@@ -133,9 +133,10 @@ def _body(settings: Settings, info: data.BuildInfo, f: Filters) -> str:
         ]
     if not retention.empty:
         parts += ["<h2>Retention</h2>", chart(charts.cohort_heatmap(retention))]
-    if by_cohort.eligible_customers.sum() > 0 or not win_back.empty:
+    churn_observed = by_cohort.eligible_customers.sum() > 0
+    if churn_observed or not win_back.empty:
         parts.append("<h2>Churn</h2>")
-        if by_cohort.eligible_customers.sum() > 0:
+        if churn_observed:
             parts.append(chart(charts.churn_by_cohort(by_cohort)))
         if not win_back.empty:
             parts += [

@@ -72,7 +72,7 @@ def render(ctx: ui.Context) -> None:
     ui.table(comparison.drop(columns=["segment_order"]))
 
     st.subheader("Customers to win back")
-    at_risk = data.win_back(ctx.settings, f)
+    at_risk = data.win_back(data.customers(ctx.settings, f))
     st.caption(
         f"{len(at_risk):,} customers are declining or at risk (their last purchase is 31–90 days old by default), "
         "highest predicted CLV first."
