@@ -40,7 +40,7 @@ def render(ctx: ui.Context) -> None:
             "(so categories do not add up to the total). Date range and segment applied."
         )
         st.plotly_chart(charts.funnel_rates(df, "category_level_1", "Funnel by top-level category"), width="stretch")
-        ui.table(_rates_first(df))
+        ui.table(df, first=_rates_first(df))
     with by_segment:
         df = data.funnel_by(ctx.settings, f, "segment")
         st.caption(
@@ -48,7 +48,8 @@ def render(ctx: ui.Context) -> None:
             "high by construction and Prospects' is zero: compare view → cart here. Date range and category applied."
         )
         st.plotly_chart(charts.funnel_rates(df, "segment", "Funnel by segment"), width="stretch")
-        ui.table(_rates_first(df.drop(columns=["segment_order"])))
+        df = df.drop(columns=["segment_order"])
+        ui.table(df, first=_rates_first(df))
     with by_brand:
         df = data.funnel_by_brand(ctx.settings)
         st.caption("The 15 brands with the most sessions, over the whole history (not filtered).")
@@ -56,11 +57,10 @@ def render(ctx: ui.Context) -> None:
         st.plotly_chart(
             charts.funnel_rates(df, "brand", "Funnel by brand · whole history, not filtered"), width="stretch"
         )
-        ui.table(_rates_first(df))
+        ui.table(df, first=_rates_first(df))
 
 
-def _rates_first(df):
-    """The group, its sessions and the rates first (what the table is read for), then the counts."""
+def _rates_first(df) -> list[str]:
+    """The columns to show first: the group, its sessions and the rates (what the table is read for)."""
     rates = [c for c in df.columns if c.endswith("_rate")]
-    first = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])] + ["sessions", *rates]
-    return df[first + [c for c in df.columns if c not in first]]
+    return [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])] + ["sessions", *rates]
