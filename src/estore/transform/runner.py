@@ -194,7 +194,7 @@ def _invoke(
     # reader catches every exception and parses again) and the build went on
     if isinstance(outcome.exception, KeyboardInterrupt) or interrupted.is_set():
         raise KeyboardInterrupt(
-            f"dbt {args[0]} stopped; the model it was building was rolled back, the ones before it are kept "
+            f"dbt {args[0]} stopped; no model is half-written (each is as it was or as this build made it) "
             f"and the next build brings the rest up to date (log: {log_path / 'dbt.log'})"
         ) from outcome.exception
     if outcome.exception is not None:
