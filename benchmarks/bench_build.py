@@ -148,7 +148,7 @@ def main() -> None:
         help="build the history in one full build, or one month at a time (see above)",
     )
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit for the builds")
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, default=None, help="where the scratch folder goes (created if missing)")
     args = parser.parse_args()
     if args.months < 2:
         parser.error("--months must be at least 2 (k built months plus one added)")
@@ -162,6 +162,8 @@ def main() -> None:
         copy_to_disk(pristine, ws / "warehouse.duckdb")
         return run_build(ws / "warehouse.duckdb", ws, full_refresh=full_refresh, memory_limit=args.memory_limit)
 
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         root = Path(tmp)
 
